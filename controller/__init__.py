@@ -1,0 +1,5 @@
+"""Kubernetes controller for AsyncActor resources of the Asya actor framework."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
