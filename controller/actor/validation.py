@@ -18,11 +18,9 @@ from typing import Any
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
+from controller.actor.workload import selector_labels
 from controller.api import rules
 from controller.api.constants import (
-    LABEL_APP,
-    LABEL_ASYA,
-    LABEL_WORKLOAD,
     MAX_NAME_LENGTH,
     RESERVED_VOLUMES,
     RUNTIME_CONTAINER,
@@ -44,18 +42,13 @@ def validate_actor(*, name: str, spec: Mapping[str, Any] | None) -> list[str]:
     return problems + selector_label_conflicts(name=name, spec=actor)
 
 
-def selector_labels(*, name: str, spec: AsyncActorSpec) -> dict[str, str]:
-    """The labels that select the actor's pods (contract §2.1); they never change for a workload."""
-    return {LABEL_APP: name, LABEL_ASYA: name, LABEL_WORKLOAD: spec.workload.kind.lower()}
-
-
 def selector_label_conflicts(*, name: str, spec: AsyncActorSpec) -> list[str]:
     """A message for each pod template label that would change a selector label."""
     labels = (spec.workload.template.metadata or {}).get("labels") or {}
     return [
         f"the label {key}={labels[key]} in spec.workload.template.metadata.labels conflicts with the "
         f"selector label {key}={value} that the controller sets; remove it or set it to {value}"
-        for key, value in selector_labels(name=name, spec=spec).items()
+        for key, value in selector_labels(name, spec.workload.kind).items()
         if key in labels and labels[key] != value
     ]
 
