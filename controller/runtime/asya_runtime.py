@@ -647,6 +647,15 @@ class Server:
         """Bind, listen, chmod, then write the marker; on failure nothing of ours is left behind."""
         try:
             self._bind()
+            # Logged before the marker exists, so that everything said at start precedes readiness.
+            log.info(
+                "listening: handler=%s mode=%s validation=%s socket=%s python=%s",
+                self.config.handler,
+                self.config.mode,
+                "on" if self.config.validation else "off",
+                self.socket_path,
+                platform.python_version(),
+            )
             try:
                 with open(self.marker_path, "w") as marker:
                     marker.write("ready")
@@ -811,14 +820,6 @@ def main() -> int:
     except StartupError as exc:
         log.critical("FATAL: %s", exc)
         return 1
-    log.info(
-        "ready: handler=%s mode=%s validation=%s socket=%s python=%s",
-        config.handler,
-        config.mode,
-        "on" if config.validation else "off",
-        server.socket_path,
-        platform.python_version(),
-    )
     try:
         server.serve()
     except Exception:
