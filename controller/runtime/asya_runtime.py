@@ -23,7 +23,8 @@ Contract (the project's ``runtime-protocol.md``, written from the Go sidecar's c
   envelope mode, the returned envelopes, including the rule that the steps up to the current one stay as
   they came in.
 - SIGTERM/SIGINT: stop accepting, finish the request in flight and write its reply, remove only this
-  process's socket and marker, exit 0. A second signal while a request still runs exits at once.
+  process's socket and marker, exit 0. A second signal while a request still runs exits at once (status
+  128 + the signal's number).
 - Logging goes to stderr; payloads and results appear only at DEBUG, environment values never.
 
 Deliberate differences from the upstream runtime: results that are not strict JSON (NaN, sets, bytes, ...)
@@ -75,6 +76,7 @@ DEBUG_EXCERPT = 1000
 
 _HANDLER_PATH = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)+\Z")
 _PREFIX = struct.Struct(">I")
+_MISSING = object()
 
 log = logging.getLogger("asya.runtime")
 
@@ -249,15 +251,15 @@ def load_handler(handler_path: str) -> Handler:
             handler_path,
             f"{'.'.join(rest)!r} is left after module {module.__name__!r}; expected function or Class.method",
         )
-    target = getattr(module, rest[0], None)
-    if target is None:
+    target = getattr(module, rest[0], _MISSING)
+    if target is _MISSING:
         also = f" (and {missing})" if missing is not None else ""
         raise _handler_error(handler_path, f"module {module.__name__!r} has no attribute {rest[0]!r}{also}")
     if len(rest) == 2:
         if not inspect.isclass(target):
             raise _handler_error(handler_path, f"{module.__name__}.{rest[0]} is not a class")
-        target = getattr(_instantiate(target, handler_path), rest[1], None)
-        if target is None:
+        target = getattr(_instantiate(target, handler_path), rest[1], _MISSING)
+        if target is _MISSING:
             raise _handler_error(handler_path, f"class {rest[0]} has no attribute {rest[1]!r}")
     if not callable(target):
         raise _handler_error(handler_path, f"{'.'.join(rest)} is not callable")
@@ -325,7 +327,7 @@ def _json_type(value: Any) -> str:
     return type(value).__name__
 
 
-def decode_request(body: bytes) -> Json:
+def decode_request(body: bytes | bytearray) -> Json:
     """The request object; raises Rejected(msg_parsing_error) for non-UTF-8, non-JSON or non-object bodies."""
     try:
         value = json.loads(body.decode("utf-8"), parse_constant=_reject_constant)
@@ -480,7 +482,7 @@ class Processor:
         self.validation = validation
         self._loop: Any = None
 
-    def handle(self, body: bytes) -> bytes:
+    def handle(self, body: bytes | bytearray) -> bytes:
         started = time.monotonic()
         request_id = "-"
         try:
@@ -571,7 +573,7 @@ def _excerpt(value: Any) -> str:
 # Framing
 
 
-def read_frame(conn: socket.socket, chunk_size: int) -> bytes | None:
+def read_frame(conn: socket.socket, chunk_size: int) -> bytearray | None:
     """One frame's body; None when the peer closed before sending anything (a probe connection)."""
     head = _read_exactly(conn, _PREFIX.size, chunk_size, allow_empty=True)
     if head is None:
@@ -582,7 +584,7 @@ def read_frame(conn: socket.socket, chunk_size: int) -> bytes | None:
     return body
 
 
-def _read_exactly(conn: socket.socket, size: int, chunk_size: int, *, allow_empty: bool) -> bytes | None:
+def _read_exactly(conn: socket.socket, size: int, chunk_size: int, *, allow_empty: bool) -> bytearray | None:
     buffer = bytearray()
     while len(buffer) < size:
         chunk = conn.recv(min(chunk_size, size - len(buffer)))
@@ -591,7 +593,7 @@ def _read_exactly(conn: socket.socket, size: int, chunk_size: int, *, allow_empt
                 return None
             raise IncompleteFrame(f"the connection closed after {len(buffer)} of {size} bytes")
         buffer += chunk
-    return bytes(buffer)
+    return buffer  # not copied into bytes: bodies can be many MiB
 
 
 def write_frame(conn: socket.socket, body: bytes) -> None:

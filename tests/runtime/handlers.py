@@ -102,6 +102,7 @@ MODULES = {
                 return payload
 
         NOT_CALLABLE = 42
+        NOTHING = None
 
         def takes_nothing():
             return None
@@ -170,6 +171,15 @@ MODULES = {
                 return {"from": "pkg.sub.Model.predict", "payload": payload}
     """,
 }
+
+
+class HeldRequest:
+    """A request for ``payload_handlers.slow``: the handler marks ``started``, then waits for ``release``."""
+
+    def __init__(self, directory: Path) -> None:
+        self.started = directory / "started"
+        self.release = directory / "release"
+        self.payload = {"started": str(self.started), "release": str(self.release)}
 
 
 def write_modules(directory: Path) -> Path:

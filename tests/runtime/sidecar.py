@@ -45,6 +45,14 @@ def recv_exactly(conn: socket.socket, size: int) -> bytes:
     return bytes(buffer)
 
 
+def send_frame(conn: socket.socket, body: bytes, *, slice_size: int | None = None) -> None:
+    """The prefix in one write, then the body (in slices of ``slice_size`` if given), as the sidecar does."""
+    conn.sendall(PREFIX.pack(len(body)))
+    step = slice_size or max(len(body), 1)
+    for start in range(0, len(body), step):
+        conn.sendall(body[start : start + step])
+
+
 def exchange(
     socket_path: Path, body: bytes, *, slice_size: int | None = None, timeout: float = 30.0
 ) -> bytes:
@@ -52,10 +60,7 @@ def exchange(
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(timeout)
         conn.connect(str(socket_path))
-        conn.sendall(PREFIX.pack(len(body)))
-        step = slice_size or max(len(body), 1)
-        for start in range(0, len(body), step):
-            conn.sendall(body[start : start + step])
+        send_frame(conn, body, slice_size=slice_size)
         (size,) = PREFIX.unpack(recv_exactly(conn, PREFIX.size))
         return recv_exactly(conn, size)
 

@@ -11,8 +11,17 @@ from pathlib import Path
 import pytest
 
 from tests.runtime.conftest import RuntimeFactory
+from tests.runtime.handlers import HeldRequest
 from tests.runtime.process import Runtime, wait_for
-from tests.runtime.sidecar import PREFIX, decode_reply, envelope, go_json, recv_exactly, single_error
+from tests.runtime.sidecar import (
+    PREFIX,
+    decode_reply,
+    envelope,
+    go_json,
+    recv_exactly,
+    send_frame,
+    single_error,
+)
 
 MIB = 1024 * 1024
 
@@ -33,10 +42,8 @@ def test_replies_once_the_announced_bytes_are_in_without_waiting_for_eof(
     shared_runtime: RuntimeFactory,
 ) -> None:
     runtime = shared_runtime("payload_handlers.echo")
-    body = go_json(envelope({"k": "v"}))
     with connect(runtime) as conn:
-        conn.sendall(PREFIX.pack(len(body)))
-        conn.sendall(body)
+        send_frame(conn, go_json(envelope({"k": "v"})))
         reply = read_reply(conn)
         assert conn.recv(1) == b"", "the runtime closes the connection after its reply"
     assert decode_reply(reply)[0]["payload"] == {"k": "v"}
@@ -140,15 +147,13 @@ def test_a_peer_that_leaves_before_the_reply_does_not_stop_the_runtime(
 ) -> None:
     """As after a sidecar timeout: the handler finishes, the reply cannot be written, the next call works."""
     runtime = shared_runtime("payload_handlers.slow")
-    started, release = tmp_path / "started", tmp_path / "release"
-    body = go_json(envelope({"started": str(started), "release": str(release)}))
+    held = HeldRequest(tmp_path)
     with connect(runtime) as conn:
-        conn.sendall(PREFIX.pack(len(body)))
-        conn.sendall(body)
-        wait_for(started.exists, what="the handler to start")
-    release.touch()
-    started.unlink()
-    reply = runtime.call(envelope({"started": str(started), "release": str(release)}))
+        send_frame(conn, go_json(envelope(held.payload)))
+        wait_for(held.started.exists, what="the handler to start")
+    held.release.touch()
+    held.started.unlink()
+    reply = runtime.call(envelope(held.payload))
     assert reply[0]["payload"] == {"finished": True}
     assert "the peer left before the reply was written" in runtime.logs()
 
@@ -157,19 +162,18 @@ def test_a_second_connection_waits_in_the_backlog_while_a_request_runs(
     shared_runtime: RuntimeFactory, tmp_path: Path
 ) -> None:
     runtime = shared_runtime("payload_handlers.slow")
-    started, release = tmp_path / "started", tmp_path / "release"
-    body = go_json(envelope({"started": str(started), "release": str(release)}))
+    held = HeldRequest(tmp_path)
+    body = go_json(envelope(held.payload))
     with ThreadPoolExecutor(1) as pool:
         first = pool.submit(runtime.exchange, body)
-        wait_for(started.exists, what="the first handler call")
+        wait_for(held.started.exists, what="the first handler call")
         with connect(runtime) as second:  # accepted by the kernel's backlog while the handler runs
-            second.sendall(PREFIX.pack(len(body)))
-            second.sendall(body)
+            send_frame(second, body)
             second.setblocking(False)
             with pytest.raises(BlockingIOError):
                 second.recv(1)
             second.settimeout(30)
-            release.touch()
+            held.release.touch()
             assert decode_reply(first.result(30))[0]["payload"] == {"finished": True}
             assert decode_reply(read_reply(second))[0]["payload"] == {"finished": True}
 

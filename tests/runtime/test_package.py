@@ -63,7 +63,7 @@ def test_the_script_fits_in_a_configmap() -> None:
 
 def test_the_script_imports_only_the_standard_library() -> None:
     tree = ast.parse(runtime_script())
-    imported = set()
+    imported: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             imported.update(alias.name.split(".")[0] for alias in node.names)

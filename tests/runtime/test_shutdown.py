@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from tests.runtime.handlers import HeldRequest
 from tests.runtime.process import Runtime, wait_for
 from tests.runtime.sidecar import envelope
 
@@ -36,14 +37,12 @@ def test_an_idle_runtime_exits_0_and_removes_only_its_socket_and_marker(
     assert f"{signal.Signals(signum).name} received: shutting down" in runtime.logs()
 
 
-class InFlight:
-    """A request to ``payload_handlers.slow`` that holds the handler until released."""
+class InFlight(HeldRequest):
+    """A held request sent from ``pool``; returns once the handler runs."""
 
     def __init__(self, runtime: Runtime, directory: Path, pool: ThreadPoolExecutor) -> None:
-        self.started = directory / "started"
-        self.release = directory / "release"
-        request = envelope({"started": str(self.started), "release": str(self.release)})
-        self.reply: Future[list[dict[str, Any]]] = pool.submit(runtime.call, request)
+        super().__init__(directory)
+        self.reply: Future[list[dict[str, Any]]] = pool.submit(runtime.call, envelope(self.payload))
         wait_for(self.started.exists, what="the handler to start")
 
 

@@ -213,8 +213,10 @@ def test_missing_submodule_is_named(fresh_runtime: Start) -> None:
     assert "No module named 'pkg.nosub'" in logs
 
 
-def test_attribute_that_is_not_callable(fresh_runtime: Start) -> None:
-    assert "NOT_CALLABLE is not callable" in failed_start(fresh_runtime, "payload_handlers.NOT_CALLABLE")
+@pytest.mark.parametrize("name", ["NOT_CALLABLE", "NOTHING"])
+def test_attribute_that_is_not_callable(fresh_runtime: Start, name: str) -> None:
+    """An attribute set to None is there, just not callable."""
+    assert f"{name} is not callable" in failed_start(fresh_runtime, f"payload_handlers.{name}")
 
 
 def test_function_that_takes_no_argument(fresh_runtime: Start) -> None:
