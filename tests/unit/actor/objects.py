@@ -48,7 +48,7 @@ def _rv() -> str:
     return str(next(_counter))
 
 
-# --- containers -------------------------------------------------------------------------------------------
+# --- containers ---------------------------------------------------------------------------------------------
 
 
 def _image(name: str) -> str:
@@ -115,7 +115,7 @@ def crash_loop(
     )
 
 
-# --- pods -------------------------------------------------------------------------------------------------
+# --- pods ---------------------------------------------------------------------------------------------------
 
 
 def condition(
@@ -444,7 +444,7 @@ def evicted_pod(name: str) -> Obj:
     )
 
 
-# --- events -----------------------------------------------------------------------------------------------
+# --- events -------------------------------------------------------------------------------------------------
 
 
 def kubelet_event(
@@ -538,7 +538,7 @@ INSUFFICIENT_CPU = (
 CONFIGMAP_MOUNT = 'MountVolume.SetUp failed for volume "cfg" : configmap "app-config" not found'
 
 
-# --- the actor and what it owns ---------------------------------------------------------------------------
+# --- the actor and what it owns -----------------------------------------------------------------------------
 
 
 def actor_object(
@@ -762,7 +762,7 @@ def scaled_object(
     }
 
 
-# --- trimming, as a cache that keeps only the listed fields would ------------------------------------------
+# --- trimming, as a cache that keeps only the listed fields would -------------------------------------------
 
 
 def trim(obj: Mapping[str, Any], paths: Iterable[str]) -> Obj:

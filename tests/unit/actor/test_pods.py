@@ -60,7 +60,7 @@ def only(state: PodState | None) -> PodCause:
     return state.causes[0]
 
 
-# --- running and pending ----------------------------------------------------------------------------------
+# --- running and pending ------------------------------------------------------------------------------------
 
 
 def test_ready_pod_is_running() -> None:
@@ -201,7 +201,7 @@ def test_evicted_pod_is_failing_and_terminated() -> None:
     assert only(state).text.startswith(f"pod {POD}: Evicted: The node was low on resource: memory.")
 
 
-# --- failing: scheduling ----------------------------------------------------------------------------------
+# --- failing: scheduling ------------------------------------------------------------------------------------
 
 
 def test_unschedulable_pod_is_failing_with_the_schedulers_event_message() -> None:
@@ -247,7 +247,7 @@ def test_scheduler_series_keeps_an_old_event_recent() -> None:
     assert event_time(event) == NOW - MINUTE
 
 
-# --- failing: events --------------------------------------------------------------------------------------
+# --- failing: events ----------------------------------------------------------------------------------------
 
 
 def test_failed_mount_event_makes_a_creating_pod_failing() -> None:
@@ -331,7 +331,7 @@ def test_repeated_events_with_the_same_message_are_one_cause() -> None:
     only(classify_pod(starting_pod(POD, age=3 * MINUTE), events, now=NOW))
 
 
-# --- not part of the actor --------------------------------------------------------------------------------
+# --- not part of the actor ----------------------------------------------------------------------------------
 
 
 def test_pod_being_deleted_is_not_counted() -> None:
@@ -346,7 +346,7 @@ def test_succeeded_pod_is_not_counted() -> None:
     assert classify_pod(pod, [], now=NOW) is None
 
 
-# --- many pods and their events ---------------------------------------------------------------------------
+# --- many pods and their events -----------------------------------------------------------------------------
 
 
 def test_classify_pods_sorts_by_name_and_gives_each_pod_its_own_events() -> None:
@@ -385,7 +385,7 @@ def test_event_without_any_time_is_not_recent() -> None:
     assert phase(starting_pod(POD), [event]) == "pending"
 
 
-# --- trimmed objects and bad data -------------------------------------------------------------------------
+# --- trimmed objects and bad data ---------------------------------------------------------------------------
 
 SCENARIOS: dict[str, tuple[dict[str, Any], list[dict[str, Any]]]] = {
     "ready": (ready_pod(POD), []),
