@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import timedelta
+from typing import Any
 
 import pytest
 
-from controller.actor.observed import ActorState, Observed, TransportOutcome, WorkloadState
+from controller.actor.observed import Observed, TransportOutcome, WorkloadState
 from controller.actor.pods import PodCause
 from controller.actor.status import classify_cause, compute_status, desired_replicas
 from controller.api.models import AsyncActorSpec
@@ -35,10 +36,10 @@ from tests.unit.actor.observing import condition, conditions, keda, later, manua
 USEC = timedelta(microseconds=1)
 
 
-def again(observed: Observed, *, after: timedelta, **changes: object) -> Observed:
+def again(observed: Observed, *, after: timedelta, **changes: Any) -> Observed:
     """The next reconcile ``after`` later, with the status just computed as the previous one."""
     previous = compute_status(observed)
-    return dataclasses.replace(later(previous, observed), now=observed.now + after, **changes)  # type: ignore[arg-type]
+    return dataclasses.replace(later(previous, observed), now=observed.now + after, **changes)
 
 
 # --- lastTransitionTime -------------------------------------------------------------------------------------
@@ -71,13 +72,9 @@ def test_reason_changes_without_a_flip_keep_the_transition_time() -> None:
 
 
 def test_new_generation_is_observed_by_every_condition_without_moving_its_time() -> None:
-    first = manual(1, pods=ready_pods(1), now=NOW - HOUR)
-    bumped = dataclasses.replace(first.actor, generation=2)
-    result = compute_status(
-        dataclasses.replace(
-            again(first, after=HOUR), actor=dataclasses.replace(bumped, previous=compute_status(first).status)
-        )
-    )
+    first = compute_status(manual(1, pods=ready_pods(1), now=NOW - HOUR))
+    edited = actor_object(generation=2, status=first.status.to_body())
+    result = compute_status(manual(1, pods=ready_pods(1), actor=edited))
     assert result.status.observed_generation == 2
     assert {(c.observed_generation, c.last_transition_time) for c in result.status.conditions} == {
         (2, NOW - HOUR)
@@ -141,11 +138,10 @@ def test_keda_reason_that_is_no_valid_condition_reason_is_replaced() -> None:
 
 
 def test_switching_scaling_off_removes_scaling_ready_and_the_scaled_object_ref() -> None:
-    on = keda(2, pods=ready_pods(2), now=NOW - MINUTE)
-    assert compute_status(on).status.scaled_object_ref is not None
-    off = again(on, after=MINUTE, actor=ActorState.from_object(actor_object(replicas=2)))
-    off = dataclasses.replace(off, actor=dataclasses.replace(off.actor, previous=compute_status(on).status))
-    result = compute_status(off)
+    on = compute_status(keda(2, pods=ready_pods(2), now=NOW - MINUTE))
+    assert on.status.scaled_object_ref is not None
+    off = actor_object(replicas=2, generation=2, status=on.status.to_body())
+    result = compute_status(manual(2, pods=ready_pods(2), actor=off))
     assert "ScalingReady" not in conditions(result)
     assert (result.status.scaled_object_ref, result.status.scaling_mode) == (None, "Manual")
 
