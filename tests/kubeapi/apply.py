@@ -138,11 +138,16 @@ def apply(
     others = [e for e in entries if e.ident != ident]
     merged = merge(live, applied, schema)
     if mine is not None:
-        for path in sorted(mine.paths - applied_set, key=len, reverse=True):
+        removable = []
+        for path in sorted(mine.paths - applied_set, key=len):
+            if any(under(path, kept) for kept in removable):
+                continue  # goes with its parent (a list item is matched by its key fields)
             if any(under(p, path) for p in applied_set):
                 continue
             if any(under(p, path) for other in others for p in other.paths):
                 continue
+            removable.append(path)
+        for path in reversed(removable):
             merged = _remove(merged, path, schema)
     changed, removed = changes(live, merged, schema)
     conflicts = [(other, path) for other in others for path in sorted(other.paths & changed & applied_set)]

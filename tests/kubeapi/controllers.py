@@ -54,6 +54,8 @@ class Controllers:
         if event.type == "DELETED":
             for dependent in self.cluster.store.dependents.get(meta["uid"], ()):
                 self._queue(("dependent", dependent))
+            for ref in meta.get("ownerReferences") or ():
+                self._queue(("owner", ref.get("uid", "")))  # a foreground owner may be waiting for it
             namespace = meta.get("namespace")
             if namespace:
                 self._queue(("namespace", namespace))
