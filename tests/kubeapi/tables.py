@@ -26,14 +26,8 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from tests.kubeapi.jsonpath import JSONPathError, find, print_value
-from tests.kubeapi.printers import (
-    CREATED_DESCRIPTION,
-    NAME_COLUMN,
-    column,
-    human_duration,
-    parse_time,
-    printer_for,
-)
+from tests.kubeapi.printer_rows import human_duration, parse_time
+from tests.kubeapi.printers import CREATED_DESCRIPTION, NAME_COLUMN, column, printer_for
 
 _DEFAULT_COLUMNS: Final = (
     {
