@@ -214,18 +214,8 @@ def go_json(value: Any) -> str:
 
 
 def go_value(value: Any) -> str:
-    """How `ErrorBody()` prints a bad value."""
-    if value is None:
-        return go_quote("null")
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return go_float(value)
-    if isinstance(value, str):
-        return go_quote(value)
-    return go_sharp_v(value)
+    """How `ErrorBody()` prints a bad value: `%v`/`%q` for scalars, `"null"` for nil, `%#v` otherwise."""
+    return go_quote("null") if value is None else go_sharp_v(value)
 
 
 def go_sharp_v(value: Any) -> str:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import copy
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from tests.kubeapi.printers import printer_for
 
 TESTDATA = Path(__file__).parent / "testdata"
 
@@ -38,3 +41,17 @@ def actor(name: str = "echo", **spec: Any) -> dict[str, Any]:
     }
     body["spec"].update(copy.deepcopy(spec))
     return body
+
+
+# The fixed clock of the Table tests.
+NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def ago(seconds: float) -> str:
+    return (NOW - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def cells(group: str, resource: str, obj: dict[str, Any]) -> list[Any]:
+    """The cells the built-in printer of `resource` gives `obj` at NOW."""
+    row, _ = printer_for(group, resource).row(obj, NOW)
+    return row

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
 from tests.kubeapi.printers import printer_for
-
-NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
-
-
-def ago(seconds: float) -> str:
-    return (NOW - timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def cells(group: str, resource: str, obj: dict[str, Any]) -> list[Any]:
-    row, _ = printer_for(group, resource).row(obj, NOW)
-    return row
+from tests.unit.kubeapi.samples import NOW, ago, cells
 
 
 def pod(

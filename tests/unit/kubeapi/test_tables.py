@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
 from tests.kubeapi.tables import render_table, table_version
-from tests.unit.kubeapi.samples import actor, version_of
-
-NOW = datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC)
+from tests.unit.kubeapi.samples import NOW, actor, version_of
 
 
 def running_actor() -> dict[str, Any]:
