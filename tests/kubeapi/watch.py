@@ -102,7 +102,7 @@ def _bookmark(rt: ResourceType, rv: int, *, initial_end: bool = False) -> bytes:
 
 
 async def serve_watch(
-    request: web.Request,
+    request: web.BaseRequest,
     api: KubeAPI,
     *,
     rt: ResourceType,
