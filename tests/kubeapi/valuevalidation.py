@@ -13,9 +13,10 @@ How the real server words them (kube-openapi errors converted by apiextensions'
   FieldValueTypeInvalid whose bad value is the actual JSON type (`must be of type integer: "string"`),
   everything else → Invalid;
 - validators run per node in kube-openapi's order (type, allOf/anyOf/oneOf/not, string, format, number, array,
-  enum, object); a string reports only its first failing check; `minProperties`/`maxProperties` stop the
-  object's other checks; `prefix` is the field path the status subresource validates under ("status"), while
-  the detail keeps the path relative to the status schema, as the server does.
+  enum, object); a string reports only the first of its length/pattern failures (format is checked apart);
+  `minProperties`/`maxProperties` stop the object's other checks; `prefix` is the field path the status
+  subresource validates under ("status"), while the detail keeps the path relative to the status schema, as
+  the server does.
 
 Ratcheting (on by default since 1.30): with `old`, a node whose correlated old value is equal reports nothing.
 Correlation follows object keys, map values and `x-kubernetes-list-type: map` items by key, set items by
@@ -166,6 +167,7 @@ class _Walk:
         errors.extend(self._combinators(value, schema, name))
         if isinstance(value, str):
             errors.extend(self._string(value, schema, name))
+            errors.extend(self._format(value, schema, name))
         elif actual in ("integer", "number"):
             errors.extend(self._number(value, schema, name))
         elif isinstance(value, list):
@@ -215,10 +217,17 @@ class _Walk:
             compiled = _pattern(pattern)
             if compiled is not None and not compiled.search(value):
                 return [fe.invalid(path, value, f"{name} in body should match '{pattern}'")]
-        fmt = schema.get("format")
-        if fmt and not _format_ok(fmt, value):
-            return [fe.type_invalid(path, value, f"{name} in body must be of type {fmt}: {go_quote(value)}")]
         return []
+
+    def _format(self, value: str, schema: dict[str, Any], name: str) -> list[FieldError]:
+        fmt = schema.get("format")
+        if not fmt or _format_ok(fmt, value):
+            return []
+        return [
+            fe.type_invalid(
+                self.path(name), value, f"{name} in body must be of type {fmt}: {go_quote(value)}"
+            )
+        ]
 
     def _number(self, value: float, schema: dict[str, Any], name: str) -> list[FieldError]:
         path = self.path(name)

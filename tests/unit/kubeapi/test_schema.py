@@ -394,6 +394,15 @@ def test_a_string_reports_only_its_first_failing_check() -> None:
     ]
 
 
+def test_format_is_checked_apart_from_the_string_checks() -> None:
+    prop = {"type": "string", "pattern": "^[0-9]+$", "format": "date"}
+    assert rejection(spec_schema({"v": prop}), with_spec({"v": "x"})) == [
+        "spec.v: Invalid value: \"x\": spec.v in body should match '^[0-9]+$'",
+        'spec.v: Invalid value: "x": spec.v in body must be of type date: "x"',
+        RULES_SKIPPED,  # a format error is a type error, which stops the CEL rules
+    ]
+
+
 # --- CEL ----------------------------------------------------------------------------------------------------
 
 
