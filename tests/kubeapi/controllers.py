@@ -158,7 +158,7 @@ class Controllers:
             dependent, drt = store.get(dkey, *dokey), self.cluster.registry.by_key(dkey)
             if dependent is None or drt is None:
                 continue
-            ref = next(
+            ref: dict[str, Any] = next(
                 (r for r in dependent["metadata"].get("ownerReferences") or [] if r.get("uid") == uid), {}
             )
             if ref.get("blockOwnerDeletion"):

@@ -22,6 +22,7 @@ import contextlib
 import logging
 import random
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -32,7 +33,7 @@ from aiohttp import web
 from tests.kubeapi import errors
 from tests.kubeapi.cluster import PATCH_TYPES, Cluster
 from tests.kubeapi.controllers import Controllers
-from tests.kubeapi.faults import Faults
+from tests.kubeapi.faults import Faults, Rule
 from tests.kubeapi.handlers import handle_discovery, handle_resource, respond, status_response
 from tests.kubeapi.requestlog import Request, RequestLog
 from tests.kubeapi.routing import parse, verb_of
@@ -81,8 +82,10 @@ class KubeAPI:
         # The low-level server: one handler for every path, without the application router's cost.
         loop = asyncio.get_running_loop()
 
-        def request_factory(*args: Any) -> web.BaseRequest:
-            return web.BaseRequest(*args, loop, client_max_size=MAX_BODY)
+        def request_factory(
+            message: Any, payload: Any, protocol: Any, writer: Any, task: Any
+        ) -> web.BaseRequest:
+            return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=MAX_BODY)
 
         server = web.Server(self._handle, handler_cancellation=True, request_factory=request_factory)
         self._runner = web.ServerRunner(server, shutdown_timeout=0.1)
@@ -245,12 +248,13 @@ class KubeAPI:
             for name in ("after_seconds", "seconds"):
                 if isinstance(body.get(name), list):
                     body[name] = tuple(body[name])
-            method = {
+            methods: dict[str, Callable[..., Rule]] = {
                 "fail": self.faults.fail,
                 "delay": self.faults.delay,
                 "cut_watches": self.faults.cut_watches,
                 "stall_watches": self.faults.stall_watches,
-            }[action]
+            }
+            method = methods[action]
             return respond({"id": method(**body).id})
         if parts[0] == "close-watches":
             return respond({"closed": self.faults.close_watches(body.get("resource"))})

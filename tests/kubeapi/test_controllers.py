@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
 import pytest
-from kubernetes_asyncio import client
+from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client.exceptions import ApiException
 
 from tests.kubeapi.testing import WIDGET_GROUP, WIDGET_PLURAL, WIDGET_VERSION, eventually, widget, widget_crd
@@ -189,3 +190,25 @@ async def test_deleting_a_crd_deletes_its_objects_and_stops_serving(kubeapi_clie
     await eventually(unserved)
     with pytest.raises(ApiException):
         await extensions.read_custom_resource_definition("widgets.example.com")
+
+
+async def test_watches_of_a_deleted_crd_end(kubeapi_client: Any) -> None:
+    extensions = client.ApiextensionsV1Api(kubeapi_client)
+    await extensions.create_custom_resource_definition(widget_crd())
+    custom = client.CustomObjectsApi(kubeapi_client)
+    created = await custom.create_namespaced_custom_object(*ARGS, widget("w", size=1))
+
+    async def consume() -> list[str]:
+        async with watch.Watch() as w:
+            stream = w.stream(
+                custom.list_namespaced_custom_object,
+                *ARGS,
+                timeout_seconds=30,
+                resource_version=created["metadata"]["resourceVersion"],
+            )
+            return [event["type"] async for event in stream]
+
+    watching = asyncio.create_task(consume())
+    await asyncio.sleep(0.2)
+    await extensions.delete_custom_resource_definition("widgets.example.com")
+    assert await asyncio.wait_for(watching, 10) == ["DELETED"]
