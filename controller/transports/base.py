@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Literal, Protocol
 
+from controller.api.models import AsyncActorSpec
 from controller.transports.config import SecretRef, TransportType
 
 QUEUE_PREFIX = "asya-"
@@ -104,6 +105,10 @@ class ActorRef:
     namespace: str
     processing_timeout: int = 300  # spec.timeout.processing, seconds
 
+    @classmethod
+    def from_spec(cls, name: str, namespace: str, spec: AsyncActorSpec) -> ActorRef:
+        return cls(name=name, namespace=namespace, processing_timeout=spec.timeout.processing)
+
     @property
     def queue_name(self) -> str:
         return f"{QUEUE_PREFIX}{self.name}"
@@ -139,6 +144,11 @@ class Transport(Protocol):
 
     @property
     def type(self) -> TransportType: ...
+
+    @property
+    def creates_queues(self) -> bool:
+        """Whether :meth:`ensure_queue` creates and repairs (``autoCreate`` and management enabled)."""
+        ...
 
     @property
     def deletes_queues(self) -> bool:

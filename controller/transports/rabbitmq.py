@@ -20,8 +20,9 @@ every actor using those credentials; it reconnects by itself after the broker co
 on a fresh raw channel of that connection (never a cached robust channel: a passive declare on one answers
 from its cache, and a robust channel re-declares what it declared when it reopens). A failed declare closes
 its channel; the next step opens another. Every public call is bounded by ``timeout`` seconds, connecting
-included; while the connection is down a call waits for the reconnection up to that bound and then reports
-``BrokerUnavailable``.
+included. While the connection is down, a call waits for the reconnection for at most two reconnect
+intervals (4 s), then reports ``BrokerUnavailable``: long enough to pick up a broker that has just come back,
+short enough that a broker outage does not hold every worker for the whole time bound.
 """
 
 from __future__ import annotations
@@ -266,8 +267,16 @@ class RabbitMQTransport:
                 if connection is None or connection.is_closed:
                     connection = await self._connect(credentials)
                     self._connections[credentials.key] = connection
-        # While the robust connection is reconnecting, wait for it (the caller's time bound applies).
-        await connection.connected.wait()
+        if not connection.connected.is_set():
+            try:
+                async with asyncio.timeout(2 * self._reconnect_interval):
+                    await connection.connected.wait()
+            except TimeoutError:
+                raise TransportError(
+                    Reason.BROKER_UNAVAILABLE,
+                    f"{self._where} is unreachable: the connection dropped and has not come back yet "
+                    f"(retrying every {self._reconnect_interval:g} s)",
+                ) from None
         return connection
 
     async def _connect(self, credentials: Credentials) -> aio_pika.RobustConnection:

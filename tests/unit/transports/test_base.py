@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from controller.api.models import AsyncActorSpec, TimeoutSpec
 from controller.transports.base import ActorRef, Reason, TransportError, read_secret
 from controller.transports.config import SecretRef
 from tests.services.secrets import DictSecrets
@@ -48,3 +49,12 @@ async def test_a_missing_secret_or_key_names_both_and_the_namespace(
 
 def test_actor_queue_name() -> None:
     assert ActorRef(name="happy-end", namespace="ns").queue_name == "asya-happy-end"
+
+
+def test_actor_ref_takes_the_processing_timeout_from_the_spec() -> None:
+    spec = AsyncActorSpec.model_validate(
+        {"transport": "main", "timeout": {"processing": 45}, "workload": {"template": {"spec": {}}}}
+    )
+    assert ActorRef.from_spec("a", "ns", spec) == ActorRef(name="a", namespace="ns", processing_timeout=45)
+    default = spec.model_copy(update={"timeout": TimeoutSpec()})
+    assert ActorRef.from_spec("a", "ns", default).processing_timeout == 300

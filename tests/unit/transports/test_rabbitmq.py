@@ -51,7 +51,7 @@ async def make_transport(rabbitmq_vhost: VirtualHost, secrets: DictSecrets) -> A
             secrets=secrets,
             manage_queues=manage_queues,
             timeout=timeout,
-            reconnect_interval=0.5,
+            reconnect_interval=1.0,
         )
         made.append(transport)
         return transport
@@ -306,6 +306,7 @@ async def test_stopped_broker_is_unavailable_and_the_next_call_after_restart_suc
                 await transport.queue_metrics(ACTOR)
         assert caught.value.reason is Reason.BROKER_UNAVAILABLE
         assert "RabbitMQ 127.0.0.1" in caught.value.message
+        assert "unreachable" in caught.value.message
     finally:
         await asyncio.to_thread(node.start)
 
