@@ -13,7 +13,8 @@ sense. ``SecretNotFound`` is a configuration error of the actor's namespace (con
 ``Unknown``, WorkloadReady ``ConfigError``); every other reason means TransportReady ``False``.
 
 Credentials are read from Secrets in the actor's namespace through a :class:`SecretReader` that the caller
-provides (the reconciler reads its cache; tests use a dict).
+provides (the reconciler reads its cache; tests use a dict). :class:`TransportBase` holds what the
+implementations share.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from enum import StrEnum
 from typing import Any, Literal, Protocol
 
 from controller.api.models import AsyncActorSpec
-from controller.transports.config import SecretRef, TransportType
+from controller.transports.config import QueuesConfig, SecretRef, TransportType
 
 QUEUE_PREFIX = "asya-"
 DEFAULT_TIMEOUT = 10.0  # seconds per public operation (contract §5: deletion gets one bounded attempt)
@@ -84,17 +85,6 @@ async def read_secret(secrets: SecretReader, namespace: str, ref: SecretRef, *, 
             f"create the Secret with that key in this namespace",
         )
     return value
-
-
-def missing_queue_message(queue: str, where: str, *, manage_queues: bool, auto_create: bool) -> str:
-    """What to tell a person whose actor's queue does not exist, and why the controller did not create it."""
-    if not manage_queues:
-        why = "queue management is disabled (ASYA_DISABLE_QUEUE_MANAGEMENT=true)"
-    elif not auto_create:
-        why = "queues.autoCreate is false"
-    else:
-        why = "it was removed"
-    return f"queue {queue!r} does not exist on {where}: {why}; create it"
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,3 +178,48 @@ class Transport(Protocol):
     async def aclose(self) -> None:
         """Close connections and clients; the transport can still be used afterwards (it reconnects)."""
         ...
+
+
+class TransportBase:
+    """What every transport implementation shares: its name, the queue-management switches, and the words
+    for a queue it did not create and for a broker that did not answer."""
+
+    def __init__(self, name: str, queues: QueuesConfig, *, manage_queues: bool, timeout: float) -> None:
+        self._name = name
+        self._queues = queues
+        self._manage_queues = manage_queues
+        self._timeout = timeout
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @property
+    def creates_queues(self) -> bool:
+        return self._manage_queues and self._queues.auto_create
+
+    @property
+    def deletes_queues(self) -> bool:
+        return self._manage_queues and self._queues.delete_on_actor_deletion
+
+    @property
+    def _where(self) -> str:
+        """The broker and transport, for messages."""
+        raise NotImplementedError
+
+    def _queue_missing(self, queue: str, where: str | None = None) -> TransportError:
+        if not self._manage_queues:
+            why = "queue management is disabled (ASYA_DISABLE_QUEUE_MANAGEMENT=true)"
+        elif not self._queues.auto_create:
+            why = "queues.autoCreate is false"
+        else:
+            why = "it was removed"
+        return TransportError(
+            Reason.QUEUE_NOT_FOUND,
+            f"queue {queue!r} does not exist on {where or self._where}: {why}; create it",
+        )
+
+    def _unanswered(self) -> TransportError:
+        return TransportError(
+            Reason.BROKER_UNAVAILABLE, f"{self._where} did not answer within {self._timeout:g} s"
+        )

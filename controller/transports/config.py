@@ -79,9 +79,14 @@ class RabbitMQDLQ(_Strict):
     max_retry_count: int = Field(default=3, ge=1)
 
 
-class RabbitMQQueues(_Strict):
+class QueuesConfig(_Strict):
+    """What both transport types say about queue management; each adds its own ``dlq`` block."""
+
     auto_create: bool = False
     delete_on_actor_deletion: bool = True
+
+
+class RabbitMQQueues(QueuesConfig):
     dlq: RabbitMQDLQ = Field(default_factory=RabbitMQDLQ)
 
 
@@ -126,9 +131,7 @@ class SQSDLQ(_Strict):
     retention_days: int = Field(default=14, ge=1, le=14)
 
 
-class SQSQueues(_Strict):
-    auto_create: bool = False
-    delete_on_actor_deletion: bool = True
+class SQSQueues(QueuesConfig):
     dlq: SQSDLQ = Field(default_factory=SQSDLQ)
 
 

@@ -52,8 +52,8 @@ from controller.transports.base import (
     QueueMetrics,
     Reason,
     SecretReader,
+    TransportBase,
     TransportError,
-    missing_queue_message,
     read_secret,
 )
 from controller.transports.config import RabbitMQConfig
@@ -84,7 +84,7 @@ class Credentials:
         return self.username, hashlib.sha256(self.password.encode()).hexdigest()
 
 
-class RabbitMQTransport:
+class RabbitMQTransport(TransportBase):
     """:class:`~controller.transports.base.Transport` for ``type: rabbitmq``."""
 
     def __init__(
@@ -97,11 +97,9 @@ class RabbitMQTransport:
         timeout: float = DEFAULT_TIMEOUT,
         reconnect_interval: float = RECONNECT_INTERVAL,
     ) -> None:
-        self._name = name
+        super().__init__(name, config.queues, manage_queues=manage_queues, timeout=timeout)
         self.config = config
         self._secrets = secrets
-        self._manage_queues = manage_queues
-        self._timeout = timeout
         self._reconnect_interval = reconnect_interval
         self._connections: dict[tuple[str, str], aio_pika.RobustConnection] = {}
         self._connect_lock = asyncio.Lock()
@@ -111,20 +109,8 @@ class RabbitMQTransport:
     # --- identity -------------------------------------------------------------------------------------
 
     @property
-    def name(self) -> str:
-        return self._name
-
-    @property
     def type(self) -> Literal["rabbitmq"]:
         return "rabbitmq"
-
-    @property
-    def creates_queues(self) -> bool:
-        return self._manage_queues and self.config.queues.auto_create
-
-    @property
-    def deletes_queues(self) -> bool:
-        return self._manage_queues and self.config.queues.delete_on_actor_deletion
 
     @property
     def _where(self) -> str:
@@ -154,7 +140,7 @@ class RabbitMQTransport:
             existed = await self._declared(credentials, queue)
             if not self.creates_queues:
                 if not existed:
-                    raise TransportError(Reason.QUEUE_NOT_FOUND, self._missing_message(queue))
+                    raise self._queue_missing(queue, self._where_vhost)
                 return EnsuredQueue(name=queue, address=address, created=False)
             async with self._channel(credentials) as channel:
                 await self._declare(
@@ -185,9 +171,7 @@ class RabbitMQTransport:
                 try:
                     ok = await channel.queue_declare(actor.queue_name, passive=True)
                 except aiormq.exceptions.ChannelNotFoundEntity:
-                    raise TransportError(
-                        Reason.QUEUE_NOT_FOUND, self._missing_message(actor.queue_name)
-                    ) from None
+                    raise self._queue_missing(actor.queue_name, self._where_vhost) from None
             return QueueMetrics(queued=ok.message_count, processing=None)
 
     async def delete_queue(self, actor: ActorRef) -> bool:
@@ -237,9 +221,7 @@ class RabbitMQTransport:
         except TransportError:
             raise
         except TimeoutError:
-            raise TransportError(
-                Reason.BROKER_UNAVAILABLE, f"{self._where} did not answer within {self._timeout:g} s"
-            ) from None
+            raise self._unanswered() from None
         except aiormq.exceptions.ChannelAccessRefused as exc:
             raise TransportError(
                 Reason.PERMISSION_DENIED,
@@ -351,10 +333,9 @@ class RabbitMQTransport:
                 f"configuration (queues.dlq, exchange) to match it",
             ) from None
 
-    def _missing_message(self, queue: str) -> str:
-        where = f"{self._where}, vhost {self.config.vhost!r}"
-        auto_create = self.config.queues.auto_create
-        return missing_queue_message(queue, where, manage_queues=self._manage_queues, auto_create=auto_create)
+    @property
+    def _where_vhost(self) -> str:
+        return f"{self._where}, vhost {self.config.vhost!r}"
 
     async def _management_metrics(self, credentials: Credentials, queue: str) -> QueueMetrics | None:
         """Counters from the management API, or None when it cannot tell (then AMQP answers)."""

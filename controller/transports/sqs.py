@@ -53,8 +53,8 @@ from controller.transports.base import (
     QueueMetrics,
     Reason,
     SecretReader,
+    TransportBase,
     TransportError,
-    missing_queue_message,
     read_secret,
 )
 from controller.transports.config import SQSConfig
@@ -143,7 +143,7 @@ def error_code(exc: ClientError) -> str:
 # --- the transport ------------------------------------------------------------------------------------------
 
 
-class SQSTransport:
+class SQSTransport(TransportBase):
     """:class:`~controller.transports.base.Transport` for ``type: sqs``."""
 
     def __init__(
@@ -156,31 +156,17 @@ class SQSTransport:
         timeout: float = DEFAULT_TIMEOUT,
         session: AioSession | None = None,
     ) -> None:
-        self._name = name
+        super().__init__(name, config.queues, manage_queues=manage_queues, timeout=timeout)
         self.config = config
         self._secrets = secrets
-        self._manage_queues = manage_queues
-        self._timeout = timeout
         self._session = session or get_session()
         self._clients: dict[tuple[str, str] | None, Any] = {}
         self._stack = contextlib.AsyncExitStack()
         self._client_lock = asyncio.Lock()
 
     @property
-    def name(self) -> str:
-        return self._name
-
-    @property
     def type(self) -> Literal["sqs"]:
         return "sqs"
-
-    @property
-    def creates_queues(self) -> bool:
-        return self._manage_queues and self.config.queues.auto_create
-
-    @property
-    def deletes_queues(self) -> bool:
-        return self._manage_queues and self.config.queues.delete_on_actor_deletion
 
     @property
     def _where(self) -> str:
@@ -209,34 +195,19 @@ class SQSTransport:
             url = await self._queue_url(client, queue)
             if not self.creates_queues:
                 if url is None:
-                    raise TransportError(Reason.QUEUE_NOT_FOUND, self._missing_message(queue))
+                    raise self._queue_missing(queue)
                 self._check_owner(actor, await self._tags(client, url))
                 return EnsuredQueue(name=queue, address=url, created=False)
             dlq_arn = await self._ensure_dlq(client) if self.config.queues.dlq.enabled else None
             attributes = desired_attributes(self.config, actor, dlq_arn=dlq_arn)
             tags = desired_tags(self.config, actor)
             if url is None:
-                try:
-                    response = await client.create_queue(QueueName=queue, Attributes=attributes, tags=tags)
-                    return EnsuredQueue(name=queue, address=response["QueueUrl"], created=True)
-                except ClientError as exc:
-                    if error_code(exc) not in _ALREADY_EXISTS:
-                        raise
-                # Created by someone else since we looked, with other attributes: repair it like any other.
-                url = await self._queue_url(client, queue)
-                if url is None:
-                    raise TransportError(
-                        Reason.QUEUE_OPERATION_FAILED, f"queue {queue!r} appeared and vanished"
-                    )
+                url, created = await self._create(client, queue, attributes, tags)
+                if created:
+                    return EnsuredQueue(name=queue, address=url, created=True)
             current_tags = await self._tags(client, url)
             self._check_owner(actor, current_tags)
-            current = await client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
-            changes = attribute_changes(current.get("Attributes", {}), attributes)
-            if changes:
-                await client.set_queue_attributes(QueueUrl=url, Attributes=changes)
-            missing_tags = tag_changes(current_tags, tags)
-            if missing_tags:
-                await client.tag_queue(QueueUrl=url, Tags=missing_tags)
+            await self._repair(client, url, attributes, tags, current_tags=current_tags)
             return EnsuredQueue(name=queue, address=url, created=False)
 
     async def queue_exists(self, actor: ActorRef) -> bool:
@@ -249,7 +220,7 @@ class SQSTransport:
             client = await self._client(actor)
             url = await self._queue_url(client, actor.queue_name)
             if url is None:
-                raise TransportError(Reason.QUEUE_NOT_FOUND, self._missing_message(actor.queue_name))
+                raise self._queue_missing(actor.queue_name)
             names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
             response = await client.get_queue_attributes(QueueUrl=url, AttributeNames=names)
         attributes = response.get("Attributes", {})
@@ -343,9 +314,7 @@ class SQSTransport:
         except TransportError:
             raise
         except TimeoutError:
-            raise TransportError(
-                Reason.BROKER_UNAVAILABLE, f"{self._where} did not answer within {self._timeout:g} s"
-            ) from None
+            raise self._unanswered() from None
         except ClientError as exc:
             raise self._client_error(exc, actor) from None
         except (NoCredentialsError, PartialCredentialsError):
@@ -412,39 +381,58 @@ class SQSTransport:
 
     async def _ensure_dlq(self, client: Any) -> str:
         """The shared dead-letter queue, created or brought to its retention and tag; returns its ARN."""
-        dlq = self.config.queues.dlq
-        attributes = {"MessageRetentionPeriod": str(dlq.retention_days * 86400)}
+        attributes = {"MessageRetentionPeriod": str(self.config.queues.dlq.retention_days * 86400)}
         tags = {TAG_TYPE: "dlq"}
         url = await self._queue_url(client, DLQ_NAME)
         if url is None:
-            try:
-                url = (await client.create_queue(QueueName=DLQ_NAME, Attributes=attributes, tags=tags))[
-                    "QueueUrl"
-                ]
-            except ClientError as exc:
-                if error_code(exc) not in _ALREADY_EXISTS:
-                    raise
-                url = await self._queue_url(client, DLQ_NAME)
+            url, _ = await self._create(client, DLQ_NAME, attributes, tags)
+        # Whatever redrives the shared DLQ itself is none of this actor's business.
+        current = await self._repair(client, url, attributes, tags, keep_redrive=True)
+        return str(current["QueueArn"])
+
+    async def _create(
+        self, client: Any, queue: str, attributes: dict[str, str], tags: dict[str, str]
+    ) -> tuple[str, bool]:
+        """Create ``queue``: its URL and True; or, if it was created elsewhere since we looked, its URL and
+        False (it then gets repaired like any existing queue)."""
+        try:
+            response = await client.create_queue(QueueName=queue, Attributes=attributes, tags=tags)
+            return str(response["QueueUrl"]), True
+        except ClientError as exc:
+            if error_code(exc) not in _ALREADY_EXISTS:
+                raise
+        url = await self._queue_url(client, queue)
         if url is None:
             raise TransportError(
-                Reason.QUEUE_OPERATION_FAILED, f"{DLQ_NAME!r} on {self._where} appeared and vanished"
+                Reason.QUEUE_OPERATION_FAILED,
+                f"queue {queue!r} on {self._where} was created and deleted elsewhere meanwhile; will retry",
             )
-        current = await client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
-        current_attributes = current.get("Attributes", {})
-        changes = attribute_changes(
-            {k: v for k, v in current_attributes.items() if k != "RedrivePolicy"}, attributes
-        )
+        return url, False
+
+    async def _repair(
+        self,
+        client: Any,
+        url: str,
+        attributes: dict[str, str],
+        tags: dict[str, str],
+        *,
+        current_tags: Mapping[str, str] | None = None,
+        keep_redrive: bool = False,
+    ) -> dict[str, str]:
+        """Bring the queue at ``url`` to ``attributes`` and ``tags`` (only what differs); returns the
+        attributes it had."""
+        response = await client.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])
+        current: dict[str, str] = response.get("Attributes", {})
+        compared = {k: v for k, v in current.items() if k != "RedrivePolicy"} if keep_redrive else current
+        changes = attribute_changes(compared, attributes)
         if changes:
             await client.set_queue_attributes(QueueUrl=url, Attributes=changes)
-        missing_tags = tag_changes(await self._tags(client, url), tags)
+        if current_tags is None:
+            current_tags = await self._tags(client, url)
+        missing_tags = tag_changes(current_tags, tags)
         if missing_tags:
             await client.tag_queue(QueueUrl=url, Tags=missing_tags)
-        return str(current_attributes["QueueArn"])
-
-    def _missing_message(self, queue: str) -> str:
-        return missing_queue_message(
-            queue, self._where, manage_queues=self._manage_queues, auto_create=self.config.queues.auto_create
-        )
+        return current
 
 
 def _count(value: Any) -> int | None:
