@@ -40,7 +40,6 @@ import aio_pika
 import aiohttp
 import aiormq
 import aiormq.abc
-import yarl
 from aio_pika.connection import make_url
 
 from controller.transports import manifests
@@ -342,9 +341,9 @@ class RabbitMQTransport(TransportBase):
         if time.monotonic() < self._management_resting_until.get(credentials.key, 0.0):
             return None
         vhost = urllib.parse.quote(self.config.vhost, safe="")
-        url = yarl.URL(
-            f"{self.config.effective_management_url}/api/queues/{vhost}/{urllib.parse.quote(queue, safe='')}",
-            encoded=True,  # keep %2F (the default vhost "/") as it is
+        # Quoted with safe="" so that the default vhost "/" travels as %2F, which aiohttp keeps as it is.
+        url = (
+            f"{self.config.effective_management_url}/api/queues/{vhost}/{urllib.parse.quote(queue, safe='')}"
         )
         if self._http is None:
             self._http = aiohttp.ClientSession()
