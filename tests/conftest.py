@@ -10,6 +10,9 @@ import os
 
 import pytest
 
+# Real services started by the suite itself (RabbitMQ node, moto), shared by every tier of tests.
+pytest_plugins = ["tests.services.rabbitmq", "tests.services.moto"]
+
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
