@@ -1,0 +1,193 @@
+"""The cache: trimming, indexes, change detection, relist deletions, retention."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from controller.kube.cache import (
+    Cache,
+    Change,
+    Retention,
+    Store,
+    event_timestamp,
+    involved_object_index,
+    label_index,
+    owner_uid_index,
+    trimmer,
+)
+from controller.kube.resources import Resource
+
+PODS = Resource(group="", version="v1", plural="pods", kind="Pod")
+EVENTS = Resource(group="", version="v1", plural="events", kind="Event")
+
+trim_pod = trimmer(
+    "metadata.labels",
+    "metadata.ownerReferences",
+    "status.phase",
+    "status.containerStatuses[].name",
+    "status.containerStatuses[].ready",
+)
+
+
+def pod(
+    name: str, *, ns: str = "ns", actor: str = "a", rv: str = "1", phase: str = "Running", **extra: Any
+) -> Any:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": name,
+            "namespace": ns,
+            "uid": f"uid-{name}",
+            "resourceVersion": rv,
+            "labels": {"asya.sh/actor": actor},
+            "ownerReferences": [{"kind": "ReplicaSet", "name": "rs", "uid": f"owner-{actor}"}],
+            "managedFields": [{"manager": "kubelet"}],
+        },
+        "spec": {"containers": [{"name": "c", "image": "x", "env": [{"name": "A", "value": "1"}]}]},
+        "status": {
+            "phase": phase,
+            "containerStatuses": [{"name": "c", "ready": True, "restartCount": 0, "imageID": "sha"}],
+        },
+        **extra,
+    }
+
+
+def test_trimmer_keeps_only_the_named_paths_and_the_identity() -> None:
+    trimmed = trim_pod(pod("p"))
+    assert trimmed == {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": "p",
+            "namespace": "ns",
+            "uid": "uid-p",
+            "resourceVersion": "1",
+            "labels": {"asya.sh/actor": "a"},
+            "ownerReferences": [{"kind": "ReplicaSet", "name": "rs", "uid": "owner-a"}],
+        },
+        "status": {"phase": "Running", "containerStatuses": [{"name": "c", "ready": True}]},
+    }
+
+
+def test_trimmer_tolerates_missing_and_malformed_fields() -> None:
+    assert trimmer("status.containerStatuses[].name", "spec.x.y")(
+        {"metadata": {"name": "n"}, "status": 3}
+    ) == {"metadata": {"name": "n"}}
+
+
+def test_a_change_only_in_dropped_fields_is_no_change() -> None:
+    store = Store(resource=PODS, trim=trim_pod)
+    assert store.upsert(pod("p", rv="1")) is not None
+    restarted = pod("p", rv="2")
+    restarted["status"]["containerStatuses"][0]["restartCount"] = 1
+    assert store.upsert(restarted) is None
+    assert store.get("ns/p")["metadata"]["resourceVersion"] == "2"  # type: ignore[index]
+
+
+def test_upsert_reports_added_then_modified_with_old_and_new() -> None:
+    store = Store(resource=PODS, trim=trim_pod)
+    added = store.upsert(pod("p"))
+    modified = store.upsert(pod("p", rv="2", phase="Failed"))
+    assert added is not None
+    assert added.type == "ADDED"
+    assert added.old is None
+    assert modified is not None
+    assert modified.type == "MODIFIED"
+    assert modified.old is not None
+    assert modified.old["status"]["phase"] == "Running"
+    assert modified.obj["status"]["phase"] == "Failed"
+
+
+def test_indexes_answer_by_label_and_owner_and_follow_updates_and_deletes() -> None:
+    store = Store(
+        resource=PODS,
+        trim=trim_pod,
+        indexes={"actor": label_index("asya.sh/actor"), "owner": owner_uid_index},
+    )
+    store.upsert(pod("p1", actor="a"))
+    store.upsert(pod("p2", actor="a"))
+    store.upsert(pod("p3", actor="b"))
+    assert [p["metadata"]["name"] for p in store.by_index("actor", "a")] == ["p1", "p2"]
+    assert store.keys_by_index("owner", "owner-b") == {"ns/p3"}
+    store.upsert(pod("p2", actor="b", rv="2"))
+    assert store.keys_by_index("actor", "a") == {"ns/p1"}
+    assert store.keys_by_index("actor", "b") == {"ns/p2", "ns/p3"}
+    store.delete(pod("p1"))
+    assert store.by_index("actor", "a") == []
+
+
+def test_a_failing_index_function_leaves_the_object_cached_but_unindexed() -> None:
+    def broken(obj: Any) -> list[str]:
+        raise KeyError("nope")
+
+    store = Store(resource=PODS, indexes={"broken": broken})
+    assert store.upsert(pod("p")) is not None
+    assert "ns/p" in store
+    assert store.by_index("broken", "x") == []
+
+
+def test_replace_reports_deletions_of_vanished_objects_only_within_the_listed_namespace() -> None:
+    store = Store(resource=PODS, trim=trim_pod)
+    for name, ns in (("a", "one"), ("b", "one"), ("c", "two")):
+        store.upsert(pod(name, ns=ns))
+    changes = store.replace([pod("a", ns="one"), pod("d", ns="one")], namespace="one")
+    assert sorted((c.type, c.key) for c in changes) == [("ADDED", "one/d"), ("DELETED", "one/b")]
+    assert sorted(store) == ["one/a", "one/d", "two/c"]
+    changes = store.replace([])
+    assert sorted(c.key for c in changes) == ["one/a", "one/d", "two/c"]
+    assert len(store) == 0
+
+
+def test_involved_object_index_keys_events_by_kind_namespace_name_and_uid() -> None:
+    event = {
+        "metadata": {"name": "e"},
+        "involvedObject": {"kind": "Pod", "namespace": "ns", "name": "p", "uid": "u"},
+    }
+    assert list(involved_object_index(event)) == ["Pod/ns/p", "u"]
+    assert list(involved_object_index({"metadata": {"name": "e"}, "involvedObject": "junk"})) == []
+
+
+def test_event_timestamp_prefers_last_timestamp_and_falls_back() -> None:
+    assert event_timestamp({"lastTimestamp": "1970-01-01T00:01:40Z"}) == 100.0
+    assert event_timestamp({"eventTime": "1970-01-01T00:00:10.000000Z"}) == 10.0
+    assert (
+        event_timestamp(
+            {"lastTimestamp": "garbage", "metadata": {"creationTimestamp": "1970-01-01T00:00:01Z"}}
+        )
+        == 1.0
+    )
+    assert event_timestamp({}) is None
+
+
+def test_retention_refuses_old_objects_and_expires_aged_ones() -> None:
+    now = [1000.0]
+    store = Store(resource=EVENTS, retention=Retention(max_age=100.0), clock=lambda: now[0])
+
+    def event(name: str, at: float) -> Any:
+        stamp = f"1970-01-01T00:{int(at) // 60:02d}:{int(at) % 60:02d}Z"
+        return {"metadata": {"name": name, "namespace": "ns"}, "lastTimestamp": stamp}
+
+    assert store.upsert(event("old", 850)) is None
+    assert store.upsert(event("recent", 950)) is not None
+    assert store.upsert(event("fresh", 990)) is not None
+    now[0] = 1060.0
+    assert [c.key for c in store.expire()] == ["ns/recent"]
+    assert list(store) == ["ns/fresh"]
+
+
+def test_cache_publishes_changes_and_survives_a_failing_subscriber() -> None:
+    cache = Cache()
+    cache.add(Store(resource=PODS, trim=trim_pod))
+    seen: list[Change] = []
+
+    def broken(change: Change) -> None:
+        raise RuntimeError("boom")
+
+    cache.subscribe(broken)
+    cache.subscribe(seen.append)
+    cache.upsert(PODS, pod("p"))
+    cache.upsert(PODS, pod("p", rv="2"))  # no change the controller reads
+    cache.delete(PODS, pod("p"))
+    assert [(c.type, c.key) for c in seen] == [("ADDED", "ns/p"), ("DELETED", "ns/p")]
+    assert cache.get(PODS, "ns/p") is None
