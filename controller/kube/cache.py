@@ -10,26 +10,27 @@ Contract:
   not change (ignoring ``metadata.resourceVersion``): a status update of a field the trim drops costs no
   reconcile. ``replace`` (a relist) also returns a ``DELETED`` change for every object that vanished, within
   the namespace it lists when the watch is restricted to one.
+- A store is ``synced`` once each namespace it is filled from (``namespaces``; ``None`` means all) has been
+  listed by ``replace``: only then does a missing object mean the object does not exist.
 - With a ``Retention`` (Events), an object older than ``max_age`` by its own timestamp is not kept; ``expire``
   removes the ones that aged since, returning their ``DELETED`` changes.
+- Key mappers (``own_key``, ``owner_keys``, ``label_keys``, ``involved_keys``, or the caller's own) turn a
+  change into the keys of the primary objects it concerns.
 - ``Cache`` holds one store per resource and tells its subscribers about every change; it never calls the API.
   A subscriber must not raise (a failing subscriber is logged and the others still run).
 """
 
 from __future__ import annotations
 
-import sys
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
-from controller.kube.resources import Obj, Resource, object_key, split_key
+from controller.kube.objects import IndexFn, TrimFn, event_timestamp
+from controller.kube.resources import Obj, Resource, make_key, object_key, split_key
 from controller.logs import get_logger
 
-TrimFn = Callable[[Obj], Obj]
-IndexFn = Callable[[Obj], Iterable[str]]
 ChangeType = Literal["ADDED", "MODIFIED", "DELETED"]
 
 log = get_logger(__name__)
@@ -53,132 +54,12 @@ class Change:
         return obj
 
 
-def parse_time(value: Any) -> float | None:
-    """An RFC 3339 timestamp as seconds since the epoch, or ``None`` when it is missing or malformed."""
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return None
-
-
-def event_timestamp(obj: Obj) -> float | None:
-    """When a core/v1 Event last happened: lastTimestamp, series, eventTime, firstTimestamp, or creation."""
-    series = obj.get("series") or {}
-    meta = obj.get("metadata") or {}
-    for value in (
-        obj.get("lastTimestamp"),
-        series.get("lastObservedTime"),
-        obj.get("eventTime"),
-        obj.get("firstTimestamp"),
-        meta.get("creationTimestamp"),
-    ):
-        stamp = parse_time(value)
-        if stamp is not None:
-            return stamp
-    return None
-
-
 @dataclass(frozen=True, kw_only=True)
 class Retention:
     """Keep objects for ``max_age`` seconds after their ``timestamp`` (objects with none are kept)."""
 
     max_age: float
     timestamp: Callable[[Obj], float | None] = event_timestamp
-
-
-# -- trim and index helpers --
-
-_ALWAYS = ("metadata.name", "metadata.namespace", "metadata.uid", "metadata.resourceVersion")
-
-
-def _intern(value: Any) -> Any:
-    # Names, namespaces, label values and phases repeat across thousands of objects: share one copy of each.
-    if isinstance(value, str) and len(value) <= 64:
-        return sys.intern(value)
-    if isinstance(value, dict):
-        return {sys.intern(k): _intern(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_intern(v) for v in value]
-    return value
-
-
-def _pick(source: Any, parts: list[str]) -> Any:
-    """The sub-tree of ``source`` at ``parts``; ``name[]`` maps over a list. ``_MISSING`` when absent."""
-    if not parts:
-        return _intern(source)
-    head, rest = parts[0], parts[1:]
-    if head.endswith("[]"):
-        items = source.get(head[:-2]) if isinstance(source, dict) else None
-        if not isinstance(items, list):
-            return _MISSING
-        picked = [_pick(item, rest) for item in items]
-        return {sys.intern(head[:-2]): [p if p is not _MISSING else {} for p in picked]}
-    if not isinstance(source, dict) or head not in source:
-        return _MISSING
-    inner = _pick(source[head], rest)
-    return _MISSING if inner is _MISSING else {sys.intern(head): inner}
-
-
-_MISSING: Any = object()
-
-
-def _merge(into: Obj, part: Obj) -> None:
-    for key, value in part.items():
-        if key in into and isinstance(into[key], dict) and isinstance(value, dict):
-            _merge(into[key], value)
-        elif key in into and isinstance(into[key], list) and isinstance(value, list):
-            for target, item in zip(into[key], value, strict=False):
-                if isinstance(target, dict) and isinstance(item, dict):
-                    _merge(target, item)
-        else:
-            into[key] = value
-
-
-def trimmer(*paths: str) -> TrimFn:
-    """A trim function keeping the dotted ``paths`` (``spec.containers[].name`` maps over a list) plus
-    apiVersion, kind, and the name, namespace, uid and resourceVersion of the object."""
-    split = [p.split(".") for p in ("apiVersion", "kind", *_ALWAYS, *paths)]
-
-    def trim(obj: Obj) -> Obj:
-        kept: Obj = {}
-        for parts in split:
-            part = _pick(obj, parts)
-            if part is not _MISSING:
-                _merge(kept, part)
-        return kept
-
-    return trim
-
-
-def label_index(label: str) -> IndexFn:
-    """Index by the value of ``label``."""
-
-    def index(obj: Obj) -> Iterable[str]:
-        value = ((obj.get("metadata") or {}).get("labels") or {}).get(label)
-        return (value,) if isinstance(value, str) else ()
-
-    return index
-
-
-def owner_uid_index(obj: Obj) -> Iterable[str]:
-    """Index by the uid of every owner reference."""
-    refs = (obj.get("metadata") or {}).get("ownerReferences") or []
-    return [ref["uid"] for ref in refs if isinstance(ref, dict) and isinstance(ref.get("uid"), str)]
-
-
-def involved_object_index(obj: Obj) -> Iterable[str]:
-    """Index an Event by its involved object, as ``Kind/namespace/name`` and as its uid."""
-    ref = obj.get("involvedObject") or obj.get("regarding") or {}
-    if not isinstance(ref, dict):
-        return ()
-    values = []
-    if ref.get("kind") and ref.get("name"):
-        values.append(f"{ref['kind']}/{ref.get('namespace') or ''}/{ref['name']}")
-    if isinstance(ref.get("uid"), str) and ref["uid"]:
-        values.append(ref["uid"])
-    return values
 
 
 def _without_rv(obj: Obj) -> Obj:
@@ -201,9 +82,11 @@ class Store:
         trim: TrimFn | None = None,
         indexes: Mapping[str, IndexFn] | None = None,
         retention: Retention | None = None,
+        namespaces: Iterable[str | None] = (None,),
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.resource = resource
+        self._unlisted: set[str | None] = set(namespaces)
         self._trim = trim
         self._index_fns = dict(indexes or {})
         self._retention = retention
@@ -214,6 +97,11 @@ class Store:
 
     def __len__(self) -> int:
         return len(self._objects)
+
+    @property
+    def synced(self) -> bool:
+        """Whether every namespace this store is filled from (``None``: all) has been listed once."""
+        return not self._unlisted
 
     def __contains__(self, key: object) -> bool:
         return key in self._objects
@@ -264,6 +152,7 @@ class Store:
 
     def replace(self, raws: Iterable[Obj], *, namespace: str | None = None) -> list[Change]:
         """Make the store equal ``raws`` (all of ``namespace`` when given); the changes that took."""
+        self._unlisted.discard(namespace)
         changes: list[Change] = []
         seen: set[str] = set()
         for raw in raws:
@@ -322,6 +211,55 @@ class Store:
                 keys.discard(key)
                 if not keys:
                     del index[value]
+
+
+# -- mapping changes to the keys of the primary objects they concern --
+
+KeyMapper = Callable[[Change, "Cache"], Iterable[str]]
+"""The primary keys (``namespace/name``) a change concerns; it may read the cache to find them."""
+
+
+def own_key(change: Change, _cache: Cache) -> Iterable[str]:
+    """A change to a primary object concerns that object."""
+    return (change.key,)
+
+
+def owner_keys(kind: str) -> KeyMapper:
+    """A change concerns the owners of kind ``kind`` named in the object's ownerReferences."""
+
+    def keys(change: Change, _cache: Cache) -> Iterable[str]:
+        meta = change.obj.get("metadata") or {}
+        refs = meta.get("ownerReferences") or []
+        return [
+            make_key(meta.get("namespace"), str(ref["name"]))
+            for ref in refs
+            if isinstance(ref, dict) and ref.get("kind") == kind and ref.get("name")
+        ]
+
+    return keys
+
+
+def label_keys(label: str) -> KeyMapper:
+    """A change concerns the primary object named by the value of ``label``, in the object's namespace."""
+
+    def keys(change: Change, _cache: Cache) -> Iterable[str]:
+        meta = change.obj.get("metadata") or {}
+        value = (meta.get("labels") or {}).get(label)
+        return (make_key(meta.get("namespace"), value),) if isinstance(value, str) and value else ()
+
+    return keys
+
+
+def involved_keys(kind: str) -> KeyMapper:
+    """An Event concerns its involved object when that is of kind ``kind``."""
+
+    def keys(change: Change, _cache: Cache) -> Iterable[str]:
+        ref = change.obj.get("involvedObject") or change.obj.get("regarding") or {}
+        if not isinstance(ref, dict) or ref.get("kind") != kind or not ref.get("name"):
+            return ()
+        return (make_key(ref.get("namespace"), str(ref["name"])),)
+
+    return keys
 
 
 # -- the cache --

@@ -9,6 +9,12 @@ from controller.kube.cache import (
     Change,
     Retention,
     Store,
+    involved_keys,
+    label_keys,
+    own_key,
+    owner_keys,
+)
+from controller.kube.objects import (
     event_timestamp,
     involved_object_index,
     label_index,
@@ -67,6 +73,13 @@ def test_trimmer_keeps_only_the_named_paths_and_the_identity() -> None:
             "ownerReferences": [{"kind": "ReplicaSet", "name": "rs", "uid": "owner-a"}],
         },
         "status": {"phase": "Running", "containerStatuses": [{"name": "c", "ready": True}]},
+    }
+
+
+def test_trimmer_takes_paths_with_dotted_keys_as_tuples() -> None:
+    obj = {"metadata": {"name": "n", "annotations": {"a.b/c": "1", "other": "2"}}}
+    assert trimmer(("metadata", "annotations", "a.b/c"))(obj) == {
+        "metadata": {"name": "n", "annotations": {"a.b/c": "1"}}
     }
 
 
@@ -191,3 +204,36 @@ def test_cache_publishes_changes_and_survives_a_failing_subscriber() -> None:
     cache.delete(PODS, pod("p"))
     assert [(c.type, c.key) for c in seen] == [("ADDED", "ns/p"), ("DELETED", "ns/p")]
     assert cache.get(PODS, "ns/p") is None
+
+
+def test_a_store_is_synced_once_every_namespace_it_watches_was_listed() -> None:
+    store = Store(resource=PODS, namespaces=("one", "two"))
+    assert not store.synced
+    store.replace([], namespace="one")
+    assert not store.synced
+    store.replace([], namespace="two")
+    assert store.synced
+    everything = Store(resource=PODS)
+    everything.replace([])
+    assert everything.synced
+
+
+def _change(obj: Any) -> Change:
+    return Change("ADDED", PODS, "ns/x", None, obj)
+
+
+def test_key_mappers_find_the_primary_keys_a_change_concerns() -> None:
+    cache = Cache()
+    owned = {"metadata": {"namespace": "ns", "ownerReferences": [
+        {"kind": "AsyncActor", "name": "a"}, {"kind": "ReplicaSet", "name": "rs"}, "junk"]}}  # fmt: skip
+    assert list(own_key(_change(owned), cache)) == ["ns/x"]
+    assert list(owner_keys("AsyncActor")(_change(owned), cache)) == ["ns/a"]
+    labelled = {"metadata": {"namespace": "ns", "labels": {"actor": "b"}}}
+    assert list(label_keys("actor")(_change(labelled), cache)) == ["ns/b"]
+    assert list(label_keys("actor")(_change({"metadata": {}}), cache)) == []
+    event = {
+        "metadata": {"namespace": "ns"},
+        "involvedObject": {"kind": "Pod", "namespace": "ns", "name": "p"},
+    }
+    assert list(involved_keys("Pod")(_change(event), cache)) == ["ns/p"]
+    assert list(involved_keys("Node")(_change(event), cache)) == []
