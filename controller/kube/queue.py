@@ -84,6 +84,13 @@ class TokenBucket:
         self._tokens -= 1.0
         return 0.0 if self._tokens >= 0 else -self._tokens / self.rate
 
+    def allow(self, now: float) -> bool:
+        """Take a token only if one is available now."""
+        if self.reserve(now) == 0.0:
+            return True
+        self._tokens += 1.0  # a refused request does not use up the allowance
+        return False
+
 
 @dataclass
 class _Waiting:
