@@ -86,7 +86,8 @@ def may_acquire(
 
 
 def next_spec(spec: Obj | None, *, identity: str, lease_duration: float, stamp: str) -> Obj:
-    """The spec that makes ``identity`` the holder as of ``stamp``, counting a change of holder."""
+    """The spec that makes ``identity`` the holder as of ``stamp``, counting a change of holder (as
+    client-go does, also after a release)."""
     old = spec or {}
     transitions = int(old.get("leaseTransitions") or 0)
     new: Obj = {
@@ -98,7 +99,7 @@ def next_spec(spec: Obj | None, *, identity: str, lease_duration: float, stamp: 
     }
     if lease_holder(old) != identity:
         new["acquireTime"] = stamp
-        new["leaseTransitions"] = transitions + (1 if lease_holder(old) else 0)
+        new["leaseTransitions"] = transitions + (1 if spec is not None else 0)
     return new
 
 

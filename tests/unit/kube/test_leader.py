@@ -61,4 +61,4 @@ def test_next_spec_counts_a_change_of_holder_and_keeps_acquire_time_on_renewal()
     taken = next_spec(renewed, identity="b", lease_duration=15, stamp="t3")
     assert (taken["holderIdentity"], taken["acquireTime"], taken["leaseTransitions"]) == ("b", "t3", 1)
     after_release = next_spec({**taken, "holderIdentity": None}, identity="c", lease_duration=15, stamp="t4")
-    assert after_release["leaseTransitions"] == 1
+    assert after_release["leaseTransitions"] == 2
