@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -61,53 +62,64 @@ def _intern(value: Any) -> Any:
     return value
 
 
-def _pick(source: Any, parts: list[str]) -> Any:
-    """The sub-tree of ``source`` at ``parts``; ``name[]`` maps over a list. ``_MISSING`` when absent."""
-    if not parts:
-        return _intern(source)
-    head, rest = parts[0], parts[1:]
-    if head.endswith("[]"):
-        items = source.get(head[:-2]) if isinstance(source, dict) else None
-        if not isinstance(items, list):
-            return _MISSING
-        picked = [_pick(item, rest) for item in items]
-        return {sys.intern(head[:-2]): [p if p is not _MISSING else {} for p in picked]}
-    if not isinstance(source, dict) or head not in source:
-        return _MISSING
-    inner = _pick(source[head], rest)
-    return _MISSING if inner is _MISSING else {sys.intern(head): inner}
-
-
 _MISSING: Any = object()
 
 
-def _merge(into: Obj, part: Obj) -> None:
-    for key, value in part.items():
-        if key in into and isinstance(into[key], dict) and isinstance(value, dict):
-            _merge(into[key], value)
-        elif key in into and isinstance(into[key], list) and isinstance(value, list):
-            for target, item in zip(into[key], value, strict=False):
-                if isinstance(target, dict) and isinstance(item, dict):
-                    _merge(target, item)
-        else:
-            into[key] = value
+@dataclass(slots=True)
+class _Spec:
+    """What to keep of one value: all of it (``children is None``) or some keys, of it or of each item."""
+
+    each: bool = False
+    children: dict[str, _Spec] | None = None
+
+
+def _compile(paths: list[list[str]]) -> dict[str, _Spec]:
+    root: dict[str, _Spec] = {}
+    for parts in paths:
+        level: dict[str, _Spec] | None = root
+        for index, part in enumerate(parts):
+            if level is None:  # an ancestor is kept whole already
+                break
+            each = part.endswith("[]")
+            key = part[:-2] if each else part
+            spec = level.setdefault(key, _Spec(each=each, children={}))
+            spec.each = spec.each or each
+            if index == len(parts) - 1:
+                spec.children = None  # keep it whole, whatever else was asked below it
+            level = spec.children
+    return root
+
+
+def _keep(value: Any, spec: _Spec) -> Any:
+    if spec.children is None:
+        return _intern(value)
+    if spec.each:
+        if not isinstance(value, list):
+            return _MISSING
+        return [_keep_fields(item, spec.children) if isinstance(item, dict) else {} for item in value]
+    return _keep_fields(value, spec.children) if isinstance(value, dict) else _MISSING
+
+
+def _keep_fields(obj: dict[str, Any], children: dict[str, _Spec]) -> dict[str, Any]:
+    kept: dict[str, Any] = {}
+    for key, spec in children.items():
+        if key in obj:
+            value = _keep(obj[key], spec)
+            if value is not _MISSING:
+                kept[sys.intern(key)] = value
+    return kept
 
 
 def trimmer(*paths: str | tuple[str, ...]) -> TrimFn:
     """A trim function keeping the dotted ``paths`` (``spec.containers[].name`` maps over a list; a tuple
     of parts spells a path whose keys contain dots, such as an annotation) plus apiVersion, kind, and the
     name, namespace, uid and resourceVersion of the object."""
-    split = [
-        list(p) if isinstance(p, tuple) else p.split(".") for p in ("apiVersion", "kind", *_ALWAYS, *paths)
-    ]
+    spec = _compile(
+        [list(p) if isinstance(p, tuple) else p.split(".") for p in ("apiVersion", "kind", *_ALWAYS, *paths)]
+    )
 
     def trim(obj: Obj) -> Obj:
-        kept: Obj = {}
-        for parts in split:
-            part = _pick(obj, parts)
-            if part is not _MISSING:
-                _merge(kept, part)
-        return kept
+        return _keep_fields(obj, spec) if isinstance(obj, dict) else {}
 
     return trim
 

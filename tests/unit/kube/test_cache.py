@@ -15,78 +15,14 @@ from controller.kube.cache import (
     owner_keys,
 )
 from controller.kube.objects import (
-    event_timestamp,
-    involved_object_index,
     label_index,
     owner_uid_index,
-    trimmer,
 )
 from controller.kube.resources import Resource
+from tests.unit.kube.samples import pod, trim_pod
 
 PODS = Resource(group="", version="v1", plural="pods", kind="Pod")
 EVENTS = Resource(group="", version="v1", plural="events", kind="Event")
-
-trim_pod = trimmer(
-    "metadata.labels",
-    "metadata.ownerReferences",
-    "status.phase",
-    "status.containerStatuses[].name",
-    "status.containerStatuses[].ready",
-)
-
-
-def pod(
-    name: str, *, ns: str = "ns", actor: str = "a", rv: str = "1", phase: str = "Running", **extra: Any
-) -> Any:
-    return {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": name,
-            "namespace": ns,
-            "uid": f"uid-{name}",
-            "resourceVersion": rv,
-            "labels": {"asya.sh/actor": actor},
-            "ownerReferences": [{"kind": "ReplicaSet", "name": "rs", "uid": f"owner-{actor}"}],
-            "managedFields": [{"manager": "kubelet"}],
-        },
-        "spec": {"containers": [{"name": "c", "image": "x", "env": [{"name": "A", "value": "1"}]}]},
-        "status": {
-            "phase": phase,
-            "containerStatuses": [{"name": "c", "ready": True, "restartCount": 0, "imageID": "sha"}],
-        },
-        **extra,
-    }
-
-
-def test_trimmer_keeps_only_the_named_paths_and_the_identity() -> None:
-    trimmed = trim_pod(pod("p"))
-    assert trimmed == {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {
-            "name": "p",
-            "namespace": "ns",
-            "uid": "uid-p",
-            "resourceVersion": "1",
-            "labels": {"asya.sh/actor": "a"},
-            "ownerReferences": [{"kind": "ReplicaSet", "name": "rs", "uid": "owner-a"}],
-        },
-        "status": {"phase": "Running", "containerStatuses": [{"name": "c", "ready": True}]},
-    }
-
-
-def test_trimmer_takes_paths_with_dotted_keys_as_tuples() -> None:
-    obj = {"metadata": {"name": "n", "annotations": {"a.b/c": "1", "other": "2"}}}
-    assert trimmer(("metadata", "annotations", "a.b/c"))(obj) == {
-        "metadata": {"name": "n", "annotations": {"a.b/c": "1"}}
-    }
-
-
-def test_trimmer_tolerates_missing_and_malformed_fields() -> None:
-    assert trimmer("status.containerStatuses[].name", "spec.x.y")(
-        {"metadata": {"name": "n"}, "status": 3}
-    ) == {"metadata": {"name": "n"}}
 
 
 def test_a_change_only_in_dropped_fields_is_no_change() -> None:
@@ -150,27 +86,6 @@ def test_replace_reports_deletions_of_vanished_objects_only_within_the_listed_na
     changes = store.replace([])
     assert sorted(c.key for c in changes) == ["one/a", "one/d", "two/c"]
     assert len(store) == 0
-
-
-def test_involved_object_index_keys_events_by_kind_namespace_name_and_uid() -> None:
-    event = {
-        "metadata": {"name": "e"},
-        "involvedObject": {"kind": "Pod", "namespace": "ns", "name": "p", "uid": "u"},
-    }
-    assert list(involved_object_index(event)) == ["Pod/ns/p", "u"]
-    assert list(involved_object_index({"metadata": {"name": "e"}, "involvedObject": "junk"})) == []
-
-
-def test_event_timestamp_prefers_last_timestamp_and_falls_back() -> None:
-    assert event_timestamp({"lastTimestamp": "1970-01-01T00:01:40Z"}) == 100.0
-    assert event_timestamp({"eventTime": "1970-01-01T00:00:10.000000Z"}) == 10.0
-    assert (
-        event_timestamp(
-            {"lastTimestamp": "garbage", "metadata": {"creationTimestamp": "1970-01-01T00:00:01Z"}}
-        )
-        == 1.0
-    )
-    assert event_timestamp({}) is None
 
 
 def test_retention_refuses_old_objects_and_expires_aged_ones() -> None:
