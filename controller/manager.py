@@ -15,8 +15,8 @@ Contract:
   the backoff (``result="success"``). ``reconcile_timeout`` cuts a reconcile that runs too long (an error,
   counted in ``controller_runtime_reconcile_timeouts_total``). Every log line of a reconcile carries ``key``,
   ``namespace`` and ``name``.
-- ``/healthz`` fails when a watcher is wedged or its task died, or a reconcile has run longer than
-  ``stuck_after``; ``/readyz`` succeeds once every cache has synced.
+- ``/healthz`` fails when a watcher is wedged or its task died, a worker task died, or a reconcile has run
+  longer than ``stuck_after``; ``/readyz`` succeeds once every cache has synced.
 - Shutdown: stop taking keys, let in-flight reconciles finish within ``shutdown_timeout`` (then cancel them),
   stop campaigning and release the Lease, flush pending Events, stop watchers and the HTTP server, run the
   cleanups given to ``add_cleanup`` (transport sessions), close the API client.
@@ -80,6 +80,8 @@ class Watch:
     retention: Retention | None = None
     label_selector: str | None = None
     field_selector: str | None = None
+    optional: bool = False
+    """The resource may not be served (a CRD not installed): then it counts as synced and empty."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -156,6 +158,7 @@ class Manager:
                         field_selector=w.field_selector,
                         settings=s.watch,
                         metrics=self.metrics,
+                        optional=w.optional,
                     )
                 )
         self.cache.subscribe(self._enqueue_change)
@@ -280,6 +283,9 @@ class Manager:
                 return
             try:
                 await self._reconcile(key)
+            except Exception:  # a failure around the reconcile (not in it) must not shrink the pool
+                log.exception("worker failed around a reconcile", key=key)
+                self.queue.add_rate_limited(key)
             finally:
                 self.queue.done(key)
 
@@ -376,6 +382,9 @@ class Manager:
         return "; ".join(problems) or None
 
     def _workers_problem(self) -> str | None:
+        dead = sum(w.done() for w in self._workers)
+        if dead and not self.queue.shutting_down:
+            return f"{dead} worker task(s) ended"
         if not self._in_flight:
             return None
         now = asyncio.get_running_loop().time()

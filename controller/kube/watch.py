@@ -17,6 +17,9 @@ Contract (client-go's reflector, ``tools/cache/reflector.go``):
   unless the previous restart was less than ``min_restart_interval`` ago, when it waits that long: a server
   that cuts every stream at once cannot make the loop spin. Anything unexpected is logged with its traceback
   and the loop starts over from a LIST. ``run`` returns only when cancelled.
+- An *optional* resource whose LIST answers 404 (a CRD not installed, say KEDA's) counts as synced and empty;
+  the loop keeps retrying with backoff and fills the cache once the resource is served. A watch answered 404
+  (a CRD deleted) starts over from a LIST.
 - ``problem()`` (for ``/healthz``) reports a wedged loop: connected yet silent for twice the inactivity bound,
   which the watchdog should have broken at once.
 """
@@ -95,9 +98,11 @@ class Watcher:
         field_selector: str | None = None,
         settings: WatchSettings | None = None,
         metrics: Metrics | None = None,
+        optional: bool = False,
         rng: random.Random | None = None,
     ) -> None:
         self.client = client
+        self.optional = optional
         self.resource = resource
         self.sink = sink
         self.namespace = namespace
@@ -163,10 +168,15 @@ class Watcher:
                     need_list = True
                 elif exc.throttled:
                     cause, retry_after = "throttled", exc.retry_after
+                elif exc.not_found and listing and self.optional:
+                    cause = "absent"
+                    self._absent()
+                elif exc.not_found:  # the resource stopped being served (a CRD deleted): start over
+                    cause, need_list, list_rv = "error", True, ""
                 else:
                     cause = "error"
                 log.log(
-                    logging.INFO if cause in BENIGN else logging.WARNING,
+                    logging.INFO if cause in BENIGN or cause == "absent" else logging.WARNING,
                     "watch request refused",
                     resource=self.name,
                     status=exc.status,
@@ -200,6 +210,11 @@ class Watcher:
                 delay = max(delay, retry_after)
             if delay > 0:
                 await asyncio.sleep(delay)
+
+    def _absent(self) -> None:
+        """An optional resource is not served (its CRD is not installed): it holds nothing, and is synced."""
+        self.sink.replace(self.resource, [], namespace=self.namespace)
+        self.synced.set()
 
     def _query(self, **extra: Any) -> dict[str, Any]:
         return {**self.selectors, **extra}

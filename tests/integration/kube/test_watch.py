@@ -9,11 +9,12 @@ import pytest_asyncio
 
 from controller.kube.cache import Cache, Store
 from controller.kube.client import KubeClient
-from controller.kube.resources import object_key
+from controller.kube.resources import Resource, object_key
 from controller.kube.watch import Watcher, WatchSettings
 from controller.metrics import Metrics
 from tests.integration.kube.helpers import CONFIGMAPS, configmap, eventually, watcher_lists
 from tests.kubeapi import KubeAPI
+from tests.kubeapi.testing import widget, widget_crd
 
 FAST = WatchSettings(backoff_initial=0.05, backoff_max=0.2, min_restart_interval=0.05)
 
@@ -269,3 +270,28 @@ async def test_a_throttled_list_waits_for_retry_after(
     assert (throttled.status, served.status) == (429, 200)
     assert served.time - throttled.time >= 1.0
     assert watcher.restarts["throttled"] == 1
+
+
+async def test_an_optional_resource_not_served_is_synced_empty_until_its_crd_arrives(
+    client: KubeClient,
+) -> None:
+    widgets = Resource(group="example.com", version="v1", plural="widgets", kind="Widget")
+    cache = Cache()
+    cache.add(Store(resource=widgets))
+    watcher = Watcher(client=client, resource=widgets, sink=cache, settings=FAST, optional=True)
+    task = asyncio.create_task(watcher.run())
+    try:
+        await asyncio.wait_for(watcher.synced.wait(), 5)
+        assert len(cache.store(widgets)) == 0
+        crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+        await client.request("POST", crds, body=widget_crd())
+        await client.request("POST", widgets.path(namespace="default"), body=widget("w"))
+
+        async def cached() -> None:
+            assert "default/w" in cache.store(widgets)
+
+        await eventually(cached, within=10)
+        assert watcher.restarts["absent"] >= 1
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
