@@ -17,7 +17,9 @@ Contract:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -166,7 +168,8 @@ class EventRecorder:
         self.settings = settings or EventSettings()
         self.metrics = metrics
         self.aggregator = Aggregator(self.settings)
-        self._writes: asyncio.Queue[Series] = asyncio.Queue(maxsize=self.settings.max_pending)
+        self._writes: deque[Series] = deque()
+        self._wakeup = asyncio.Event()
 
     def record(self, obj: Obj, *, type: EventType, reason: str, message: str) -> None:
         """Note that ``reason: message`` happened to ``obj``; written soon, aggregated with its repeats."""
@@ -190,33 +193,35 @@ class EventRecorder:
         """Write Events until cancelled; also writes repeats held back by ``update_interval``."""
         tick = max(0.05, min(self.settings.update_interval / 4, 5.0))
         while True:
-            try:
-                series = await asyncio.wait_for(self._writes.get(), tick)
-            except TimeoutError:
-                self._release_due()
-                continue
-            await self._write(series)
+            while self._writes:
+                await self._write(self._writes.popleft())
             self._release_due()
+            if self._writes:
+                continue
+            self._wakeup.clear()
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(tick):
+                    await self._wakeup.wait()
 
     async def flush(self) -> None:
         """Write everything pending, due or not (at shutdown)."""
         for series in list(self.aggregator.series.values()):
             if series.count > series.written_count and not series.pending:
                 self._enqueue(series)
-        while not self._writes.empty():
-            await self._write(self._writes.get_nowait())
+        while self._writes:
+            await self._write(self._writes.popleft())
 
     def _now(self) -> float:
         return self._clock()
 
     def _enqueue(self, series: Series) -> None:
-        series.pending = True
-        try:
-            self._writes.put_nowait(series)
-        except asyncio.QueueFull:
-            series.pending = False
+        if len(self._writes) >= self.settings.max_pending:
             self._count("dropped")
             log.warning("too many Events pending; one dropped", reason=series.reason)
+            return
+        series.pending = True
+        self._writes.append(series)
+        self._wakeup.set()
 
     def _release_due(self) -> None:
         now = self._now()

@@ -125,3 +125,12 @@ async def test_write_failures_are_counted_not_raised(
     recorder.warning(subject, "Failed", "boom")
     await recorder.flush()
     assert b'controller_kube_events_total{controller="test",result="failed"} 1.0' in metrics.exposition()
+
+
+async def test_writes_beyond_the_pending_bound_are_dropped_and_counted(
+    client: KubeClient, metrics: Metrics, subject: dict[str, Any]
+) -> None:
+    recorder = EventRecorder(client=client, settings=EventSettings(max_pending=2), metrics=metrics)
+    for i in range(5):
+        recorder.warning(subject, "Failed", f"boom {i}")
+    assert b'controller_kube_events_total{controller="test",result="dropped"} 3.0' in metrics.exposition()
