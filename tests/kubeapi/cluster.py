@@ -515,7 +515,7 @@ class Cluster:
                 )
         applied = self._checked_body(rt, body)
         applied["apiVersion"] = rt.api_version
-        meta = applied.get("metadata") if isinstance(applied.get("metadata"), dict) else {}
+        meta: dict[str, Any] = applied["metadata"] if isinstance(applied.get("metadata"), dict) else {}
         if meta.get("name", name) != name:
             raise errors.bad_request(
                 f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"

@@ -74,7 +74,7 @@ class ResourceType:
 
     @property
     def subresources(self) -> tuple[str, ...]:
-        subs = ("status",) if self.status else ()
+        subs: tuple[str, ...] = ("status",) if self.status else ()
         subs += ("scale",) if self.scale else ()
         return subs + self.extra_subresources
 

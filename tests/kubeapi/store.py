@@ -18,7 +18,7 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 Key = tuple[str, str]  # (group, plural)
 ObjKey = tuple[str, str]  # (namespace, name)
@@ -54,6 +54,12 @@ class Event:
         return cached
 
 
+class Watcher(Protocol):
+    def push(self, event: Event) -> None: ...
+
+    def close(self) -> None: ...
+
+
 class Bucket:
     """Objects and history of one resource (all its versions)."""
 
@@ -64,7 +70,7 @@ class Bucket:
         self.raw: dict[int, bytes] = {}  # id(obj) -> JSON without kind/apiVersion, for list items
         self.history: deque[Event] = deque(maxlen=history)
         self.horizon = horizon
-        self.watchers: set[Callable[[Event], None]] = set()
+        self.watchers: set[Watcher] = set()
 
 
 def obj_key(obj: dict[str, Any]) -> ObjKey:
@@ -144,7 +150,7 @@ class Store:
             bucket.horizon = bucket.history[0].rv
         bucket.history.append(event)
         for watcher in list(bucket.watchers):
-            watcher(event)
+            watcher.push(event)
         for listener in self.listeners:
             listener(event)
         return event
@@ -194,6 +200,10 @@ class Store:
                 bucket.horizon = self.rv
 
     def drop(self, key: Key) -> None:
-        """Remove a whole bucket (a CRD went away); its objects were deleted one by one before."""
-        self._buckets.pop(key, None)
+        """Remove a whole bucket (a CRD went away; its objects were deleted one by one before) and end its
+        watches, as the server does when it stops serving a resource."""
+        bucket = self._buckets.pop(key, None)
+        if bucket is not None:
+            for watcher in list(bucket.watchers):
+                watcher.close()
         self._dropped.add(key)

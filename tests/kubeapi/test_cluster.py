@@ -189,3 +189,19 @@ async def test_crd_name_must_be_plural_dot_group(kubeapi_client: Any) -> None:
     with pytest.raises(ApiException) as caught:
         await client.ApiextensionsV1Api(kubeapi_client).create_custom_resource_definition(crd)
     assert caught.value.status == 422
+
+
+async def test_every_served_crd_version_shares_the_objects(kubeapi_client: Any) -> None:
+    crd = widget_crd()
+    v2 = json.loads(json.dumps(crd["spec"]["versions"][0]))
+    v2.update(name="v2", storage=False)
+    crd["spec"]["versions"].append(v2)
+    await client.ApiextensionsV1Api(kubeapi_client).create_custom_resource_definition(crd)
+    custom = client.CustomObjectsApi(kubeapi_client)
+    body = widget("w", size=1)
+    body["apiVersion"] = "example.com/v2"
+    await custom.create_namespaced_custom_object(WIDGET_GROUP, "v2", "default", WIDGET_PLURAL, body)
+    as_v1 = await custom.get_namespaced_custom_object(WIDGET_GROUP, "v1", "default", WIDGET_PLURAL, "w")
+    listed = await custom.list_namespaced_custom_object(WIDGET_GROUP, "v2", "default", WIDGET_PLURAL)
+    assert as_v1["apiVersion"] == "example.com/v1"
+    assert [i["apiVersion"] for i in listed["items"]] == ["example.com/v2"]
