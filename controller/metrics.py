@@ -80,44 +80,27 @@ class Metrics:
     def __init__(self, *, controller: str, registry: CollectorRegistry | None = None) -> None:
         self.controller = controller
         self.registry = registry or CollectorRegistry()
-        r = self.registry
-        c = ["controller"]
-        self.reconcile_total = Counter(
-            "controller_runtime_reconcile_total",
-            "Reconciliations per controller and result.",
-            [*c, "result"],
-            registry=r,
+        counter, gauge, histogram = self._counter, self._gauge, self._histogram
+        c, q = ("controller",), ("name", "controller")
+        self.reconcile_total = counter(
+            "controller_runtime_reconcile_total", "Reconciles by result.", *c, "result"
         )
+        self.reconcile_errors = counter("controller_runtime_reconcile_errors_total", "Reconcile errors.", *c)
+        self.terminal_errors = counter(
+            "controller_runtime_terminal_reconcile_errors_total", "Terminal reconcile errors.", *c
+        )
+        self.reconcile_timeouts = counter(
+            "controller_runtime_reconcile_timeouts_total", "Reconciles cut by their timeout.", *c
+        )
+        self.reconcile_time = histogram(
+            "controller_runtime_reconcile_time_seconds", "Time per reconcile.", RECONCILE_BUCKETS, *c
+        )
+        self.max_concurrent = gauge(
+            "controller_runtime_max_concurrent_reconciles", "Most reconciles at once.", *c
+        )
+        self.active_workers = gauge("controller_runtime_active_workers", "Workers reconciling now.", *c)
         for result in RECONCILE_RESULTS:
             self.reconcile_total.labels(controller=controller, result=result)
-        self.reconcile_errors = Counter(
-            "controller_runtime_reconcile_errors_total", "Reconciliation errors.", c, registry=r
-        )
-        self.terminal_errors = Counter(
-            "controller_runtime_terminal_reconcile_errors_total",
-            "Terminal reconciliation errors.",
-            c,
-            registry=r,
-        )
-        self.reconcile_timeouts = Counter(
-            "controller_runtime_reconcile_timeouts_total",
-            "Reconciliations cut by their timeout.",
-            c,
-            registry=r,
-        )
-        self.reconcile_time = Histogram(
-            "controller_runtime_reconcile_time_seconds",
-            "Time per reconciliation.",
-            c,
-            buckets=RECONCILE_BUCKETS,
-            registry=r,
-        )
-        self.max_concurrent = Gauge(
-            "controller_runtime_max_concurrent_reconciles", "Maximum concurrent reconciles.", c, registry=r
-        )
-        self.active_workers = Gauge(
-            "controller_runtime_active_workers", "Workers currently reconciling.", c, registry=r
-        )
         for metric in (
             self.reconcile_errors,
             self.terminal_errors,
@@ -125,85 +108,51 @@ class Metrics:
             self.active_workers,
         ):
             metric.labels(controller=controller)
-        q = ["name", "controller"]
-        self.workqueue_depth = Gauge("workqueue_depth", "Keys ready and waiting for a worker.", q, registry=r)
-        self.workqueue_adds = Counter("workqueue_adds_total", "Keys made ready.", q, registry=r)
-        self.workqueue_queue_duration = Histogram(
-            "workqueue_queue_duration_seconds",
-            "Time a key waits ready before a worker takes it.",
-            q,
-            buckets=WORKQUEUE_BUCKETS,
-            registry=r,
+        self.workqueue_depth = gauge("workqueue_depth", "Keys ready and waiting for a worker.", *q)
+        self.workqueue_adds = counter("workqueue_adds_total", "Keys made ready.", *q)
+        self.workqueue_queue_duration = histogram(
+            "workqueue_queue_duration_seconds", "Time a key waits ready for a worker.", WORKQUEUE_BUCKETS, *q
         )
-        self.workqueue_work_duration = Histogram(
-            "workqueue_work_duration_seconds",
-            "Time a worker holds a key.",
-            q,
-            buckets=WORKQUEUE_BUCKETS,
-            registry=r,
+        self.workqueue_work_duration = histogram(
+            "workqueue_work_duration_seconds", "Time a worker holds a key.", WORKQUEUE_BUCKETS, *q
         )
-        self.workqueue_unfinished = Gauge(
-            "workqueue_unfinished_work_seconds",
-            "Seconds of work in progress and not yet done.",
-            q,
-            registry=r,
+        self.workqueue_unfinished = gauge(
+            "workqueue_unfinished_work_seconds", "Seconds of work in progress.", *q
         )
-        self.workqueue_longest = Gauge(
-            "workqueue_longest_running_processor_seconds",
-            "Age of the longest key in progress.",
-            q,
-            registry=r,
+        self.workqueue_longest = gauge(
+            "workqueue_longest_running_processor_seconds", "Age of the longest key in progress.", *q
         )
-        self.workqueue_retries = Counter("workqueue_retries_total", "Rate-limited re-adds.", q, registry=r)
-        self.rest_requests = Counter(
-            "rest_client_requests_total",
-            "API requests by status code, method and host.",
-            ["code", "method", "host"],
-            registry=r,
+        self.workqueue_retries = counter("workqueue_retries_total", "Rate-limited re-adds.", *q)
+        self.rest_requests = counter("rest_client_requests_total", "API requests.", "code", "method", "host")
+        self.rest_duration = histogram(
+            "rest_client_request_duration_seconds", "API request latency.", REST_BUCKETS, "verb", "host"
         )
-        self.rest_duration = Histogram(
-            "rest_client_request_duration_seconds",
-            "API request latency by verb and host.",
-            ["verb", "host"],
-            buckets=REST_BUCKETS,
-            registry=r,
+        self.leader_status = gauge("leader_election_master_status", "1 while holding the lease.", "name")
+        self.watch_restarts = counter(
+            "controller_watch_restarts_total", "Watch streams restarted.", *c, "resource", "cause"
         )
-        self.leader_status = Gauge(
-            "leader_election_master_status", "1 while this replica holds the lease.", ["name"], registry=r
+        self.watch_events = counter(
+            "controller_watch_events_total", "Watch events received.", *c, "resource", "type"
         )
-        self.watch_restarts = Counter(
-            "controller_watch_restarts_total",
-            "Watch streams restarted, by resource and cause.",
-            [*c, "resource", "cause"],
-            registry=r,
+        self.cache_objects = gauge("controller_cache_objects", "Objects held in the cache.", *c, "resource")
+        self.applies = counter(
+            "controller_applies_total", "Applies done or skipped.", *c, "resource", "result"
         )
-        self.watch_events = Counter(
-            "controller_watch_events_total",
-            "Watch events received, by resource and type.",
-            [*c, "resource", "type"],
-            registry=r,
+        self.deletes = counter(
+            "controller_deletes_total", "Deletes done, absent, skipped.", *c, "resource", "result"
         )
-        self.cache_objects = Gauge(
-            "controller_cache_objects", "Objects held in the cache.", [*c, "resource"], registry=r
+        self.kube_events = counter(
+            "controller_kube_events_total", "Kubernetes Events written or not.", *c, "result"
         )
-        self.applies = Counter(
-            "controller_applies_total",
-            "Server-side applies done or skipped as unchanged.",
-            [*c, "resource", "result"],
-            registry=r,
-        )
-        self.deletes = Counter(
-            "controller_deletes_total",
-            "Deletes done, found absent, or skipped.",
-            [*c, "resource", "result"],
-            registry=r,
-        )
-        self.kube_events = Counter(
-            "controller_kube_events_total",
-            "Kubernetes Events written or dropped.",
-            [*c, "result"],
-            registry=r,
-        )
+
+    def _counter(self, name: str, doc: str, *labels: str) -> Counter:
+        return Counter(name, doc, labels, registry=self.registry)
+
+    def _gauge(self, name: str, doc: str, *labels: str) -> Gauge:
+        return Gauge(name, doc, labels, registry=self.registry)
+
+    def _histogram(self, name: str, doc: str, buckets: tuple[float, ...], *labels: str) -> Histogram:
+        return Histogram(name, doc, labels, buckets=buckets, registry=self.registry)
 
     def workqueue(self, name: str) -> WorkqueueMetrics:
         return WorkqueueMetrics(self, name)

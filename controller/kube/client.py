@@ -215,9 +215,9 @@ class KubeClient:
         path: str,
         *,
         query: Mapping[str, Any] | None,
-        body: Any,
-        content_type: str | None,
         client_timeout: aiohttp.ClientTimeout,
+        body: Any = None,
+        content_type: str | None = None,
     ) -> aiohttp.ClientResponse:
         headers = {"Accept": "application/json", "Content-Type": content_type or "application/json"}
         response: aiohttp.ClientResponse = await self.api_client.call_api(
@@ -268,12 +268,7 @@ class KubeClient:
     ) -> AsyncIterator[aiohttp.ClientResponse]:
         """A streaming GET; raises ``ApiError`` before yielding when the status is not 2xx."""
         response = await self._send(
-            "GET",
-            path,
-            query=query,
-            body=None,
-            content_type=None,
-            client_timeout=_timeout(self.settings, total_timeout),
+            "GET", path, query=query, client_timeout=_timeout(self.settings, total_timeout)
         )
         try:
             if not 200 <= response.status < 300:

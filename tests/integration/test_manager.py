@@ -4,21 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import os
 import signal
 import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 import pytest_asyncio
-import structlog
 
 from controller import logs
 from controller.kube.cache import own_key, owner_keys
@@ -29,6 +27,7 @@ from controller.kube.resources import Resource
 from controller.manager import Manager, ManagerSettings, Result, TerminalError, Watch
 from tests.integration.kube.helpers import CONFIGMAPS, configmap, eventually
 from tests.kubeapi import KubeAPI
+from tests.logging_state import restored_logging  # noqa: F401 (a fixture)
 
 SECRETS = Resource(group="", version="v1", plural="secrets", kind="Secret")
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,16 +201,6 @@ async def test_a_reconcile_that_runs_too_long_is_cut_and_retried(client: KubeCli
     text = manager.metrics.exposition().decode()
     assert 'controller_runtime_reconcile_timeouts_total{controller="test"}' in text
     assert 'controller_runtime_reconcile_timeouts_total{controller="test"} 0.0' not in text
-
-
-@pytest.fixture
-def restored_logging() -> Iterator[None]:
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    yield
-    root.handlers[:] = handlers
-    root.setLevel(level)
-    structlog.reset_defaults()
 
 
 @pytest.mark.usefixtures("restored_logging")
