@@ -93,10 +93,12 @@ def _compile(paths: list[list[str]]) -> dict[str, _Spec]:
 def _keep(value: Any, spec: _Spec) -> Any:
     if spec.children is None:
         return _intern(value)
-    if spec.each:
-        if not isinstance(value, list):
-            return _MISSING
+    # A path goes through a list item by item, whether or not it says so with ``[]``: the field lists of
+    # the Asya layer spell ``status.conditions.type`` for "the type of each condition".
+    if isinstance(value, list):
         return [_keep_fields(item, spec.children) if isinstance(item, dict) else {} for item in value]
+    if spec.each:
+        return _MISSING
     return _keep_fields(value, spec.children) if isinstance(value, dict) else _MISSING
 
 
@@ -111,9 +113,9 @@ def _keep_fields(obj: dict[str, Any], children: dict[str, _Spec]) -> dict[str, A
 
 
 def trimmer(*paths: str | tuple[str, ...]) -> TrimFn:
-    """A trim function keeping the dotted ``paths`` (``spec.containers[].name`` maps over a list; a tuple
-    of parts spells a path whose keys contain dots, such as an annotation) plus apiVersion, kind, and the
-    name, namespace, uid and resourceVersion of the object."""
+    """A trim function keeping the dotted ``paths`` plus apiVersion, kind, and the name, namespace, uid and
+    resourceVersion of the object. ``spec.containers.name`` (or ``spec.containers[].name``) keeps the name
+    of each container; a tuple of parts spells a path whose keys contain dots, such as an annotation."""
     spec = _compile(
         [list(p) if isinstance(p, tuple) else p.split(".") for p in ("apiVersion", "kind", *_ALWAYS, *paths)]
     )

@@ -30,6 +30,13 @@ def test_trimmer_takes_paths_with_dotted_keys_as_tuples() -> None:
     }
 
 
+def test_trimmer_goes_through_lists_item_by_item_with_or_without_brackets() -> None:
+    obj = {"status": {"conditions": [{"type": "Ready", "status": "True", "message": "long"}, "junk"]}}
+    expected = {"status": {"conditions": [{"type": "Ready", "status": "True"}, {}]}}
+    assert trimmer("status.conditions.type", "status.conditions.status")(obj) == expected
+    assert trimmer("status.conditions[].type", "status.conditions[].status")(obj) == expected
+
+
 def test_trimmer_tolerates_missing_and_malformed_fields() -> None:
     assert trimmer("status.containerStatuses[].name", "spec.x.y")(
         {"metadata": {"name": "n"}, "status": 3}
