@@ -1,0 +1,21 @@
+"""Fixtures of the controller's integration tests: a test-side API client on an emulator with the CRD."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest_asyncio
+
+from controller.kube.client import KubeClient
+from tests.integration.actor.harness import create_namespace, install_crd
+from tests.kubeapi import KubeAPI
+
+
+@pytest_asyncio.fixture
+async def kube(kubeapi: KubeAPI) -> AsyncIterator[KubeClient]:
+    """The test's own client of an emulator that serves the AsyncActor CRD and has namespace team-a."""
+    client = await KubeClient.connect(kubeconfig=str(kubeapi.kubeconfig_path))
+    await install_crd(client)
+    await create_namespace(client)
+    yield client
+    await client.close()

@@ -1,0 +1,211 @@
+"""The controller against the API emulator and a real RabbitMQ node: what it creates, shows and removes."""
+
+from __future__ import annotations
+
+import aio_pika
+import pytest
+
+from controller.actor import resources as r
+from controller.kube.client import KubeClient
+from tests.integration.actor.harness import (
+    NAMESPACE,
+    actor,
+    condition,
+    create,
+    create_secret,
+    events_of,
+    get,
+    rabbitmq_transport,
+    running_controller,
+    status_of,
+    transport_env,
+    wait_status,
+)
+from tests.kubeapi import KubeAPI
+from tests.services.polling import eventually
+from tests.services.rabbitmq import VirtualHost
+
+
+@pytest.fixture
+async def rabbit_env(kube: KubeClient, rabbitmq_vhost: VirtualHost) -> dict[str, str]:
+    await create_secret(kube, "rabbitmq-credentials", password="guest")
+    return transport_env(rabbitmq_transport(rabbitmq_vhost))
+
+
+async def test_first_sight_adds_the_finalizer_and_writes_a_status(
+    kubeapi: KubeAPI, kube: KubeClient, rabbit_env: dict[str, str]
+) -> None:
+    await create(kube, actor("text-processor"))
+    async with running_controller(kubeapi, rabbit_env):
+        status = await wait_status(kube, "text-processor", "Creating")
+    obj = await get(kube, r.ASYNC_ACTORS, "text-processor")
+    assert obj is not None
+    assert obj["metadata"]["finalizers"] == ["asya.sh/finalizer"]
+    assert status["observedGeneration"] == obj["metadata"]["generation"]
+    assert condition(status, "TransportReady")["status"] == "True"
+    assert condition(status, "Ready")["status"] == "False"
+
+
+async def test_the_queue_is_created_and_bound_where_the_sidecar_publishes(
+    kubeapi: KubeAPI, kube: KubeClient, rabbit_env: dict[str, str], rabbitmq_vhost: VirtualHost
+) -> None:
+    await create(kube, actor("text-processor"))
+    async with running_controller(kubeapi, rabbit_env):
+        await wait_status(kube, "text-processor", "Creating")
+    connection = await aio_pika.connect(rabbitmq_vhost.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        exchange = await channel.get_exchange("asya")
+        await exchange.publish(aio_pika.Message(b'{"payload": 1}'), routing_key="text-processor")
+        queue = await channel.declare_queue("asya-text-processor", passive=True)
+        message = await queue.get(timeout=5)
+        assert message.body == b'{"payload": 1}'
+
+
+async def test_the_workload_carries_sidecar_runtime_and_owner(
+    kubeapi: KubeAPI, kube: KubeClient, rabbit_env: dict[str, str]
+) -> None:
+    created = await create(kube, actor("text-processor"))
+    async with running_controller(kubeapi, rabbit_env):
+        deployment = await eventually(
+            lambda: get(kube, r.DEPLOYMENTS, "text-processor"), lambda obj: obj is not None
+        )
+        configmap = await eventually(
+            lambda: get(kube, r.CONFIGMAPS, "asya-runtime"), lambda obj: obj is not None
+        )
+    assert deployment is not None
+    assert configmap is not None
+    assert deployment["metadata"]["ownerReferences"][0]["uid"] == created["metadata"]["uid"]
+    assert deployment["spec"]["replicas"] == 2
+    containers = deployment["spec"]["template"]["spec"]["containers"]
+    assert [c["name"] for c in containers] == ["asya-runtime", "asya-sidecar"]
+    sidecar_env = {e["name"]: e for e in containers[1]["env"]}
+    assert sidecar_env["ASYA_TRANSPORT"]["value"] == "rabbitmq"
+    assert (
+        sidecar_env["ASYA_RABBITMQ_PASSWORD"]["valueFrom"]["secretKeyRef"]["name"] == "rabbitmq-credentials"
+    )
+    assert "asya_runtime.py" in configmap["data"]
+    assert "ownerReferences" not in configmap["metadata"]
+
+
+async def test_an_unknown_transport_is_a_transport_error_with_an_event(
+    kubeapi: KubeAPI, kube: KubeClient, rabbit_env: dict[str, str]
+) -> None:
+    await create(kube, actor("orphan", transport="kafka"))
+    async with running_controller(kubeapi, rabbit_env):
+        status = await wait_status(kube, "orphan", "TransportError")
+        events = await eventually(lambda: events_of(kube, "orphan"), lambda items: bool(items))
+    assert status["transportStatus"] == "NotReady"
+    transport = condition(status, "TransportReady")
+    assert (transport["status"], transport["reason"]) == ("False", "TransportNotConfigured")
+    assert "'kafka'" in transport["message"]
+    assert events[0]["type"] == "Warning"
+    assert events[0]["reason"] == "TransportError"
+    assert await get(kube, r.DEPLOYMENTS, "orphan") is None
+
+
+async def test_a_missing_credentials_secret_is_a_config_error(
+    kubeapi: KubeAPI, kube: KubeClient, rabbitmq_vhost: VirtualHost
+) -> None:
+    await create(kube, actor("text-processor"))
+    async with running_controller(kubeapi, transport_env(rabbitmq_transport(rabbitmq_vhost))):
+        status = await wait_status(kube, "text-processor", "ConfigError")
+    assert condition(status, "TransportReady")["status"] == "Unknown"
+    assert condition(status, "TransportReady")["reason"] == "SecretNotFound"
+    assert "rabbitmq-credentials" in condition(status, "WorkloadReady")["message"]
+
+
+async def test_a_selector_label_conflict_is_refused_and_nothing_is_applied(
+    kubeapi: KubeAPI, kube: KubeClient, rabbit_env: dict[str, str]
+) -> None:
+    body = actor("labelled")
+    body["spec"]["workload"]["template"]["metadata"] = {"labels": {"app": "something-else"}}
+    await create(kube, body)
+    async with running_controller(kubeapi, rabbit_env):
+        status = await wait_status(kube, "labelled", "WorkloadError")
+        events = await eventually(lambda: events_of(kube, "labelled"), lambda items: bool(items))
+    workload = condition(status, "WorkloadReady")
+    assert workload["reason"] == "InvalidSpec"
+    assert "app=something-else" in workload["message"]
+    assert condition(status, "TransportReady")["status"] != "False"
+    assert events[0]["reason"] == "WorkloadError"
+    assert await get(kube, r.DEPLOYMENTS, "labelled") is None
+
+
+async def test_deletion_removes_workload_queue_and_finalizer(
+    kubeapi: KubeAPI, kube: KubeClient, rabbit_env: dict[str, str], rabbitmq_vhost: VirtualHost
+) -> None:
+    await create(kube, actor("short-lived"))
+    async with running_controller(kubeapi, rabbit_env):
+        await eventually(lambda: get(kube, r.DEPLOYMENTS, "short-lived"), lambda obj: obj is not None)
+        await kube.request("DELETE", r.ASYNC_ACTORS.path(namespace=NAMESPACE, name="short-lived"))
+        await eventually(lambda: get(kube, r.ASYNC_ACTORS, "short-lived"), lambda obj: obj is None)
+    assert await get(kube, r.DEPLOYMENTS, "short-lived") is None
+    connection = await aio_pika.connect(rabbitmq_vhost.amqp_url)
+    async with connection:
+        channel = await connection.channel()
+        with pytest.raises(aio_pika.exceptions.ChannelNotFoundEntity):
+            await channel.declare_queue("asya-short-lived", passive=True)
+
+
+async def test_an_actor_with_an_unknown_transport_deletes_cleanly(
+    kubeapi: KubeAPI, kube: KubeClient, rabbit_env: dict[str, str]
+) -> None:
+    await create(kube, actor("orphan", transport="kafka"))
+    async with running_controller(kubeapi, rabbit_env):
+        await wait_status(kube, "orphan", "TransportError")
+        await kube.request("DELETE", r.ASYNC_ACTORS.path(namespace=NAMESPACE, name="orphan"))
+        await eventually(lambda: get(kube, r.ASYNC_ACTORS, "orphan"), lambda obj: obj is None)
+
+
+async def test_a_restart_of_a_converged_controller_writes_nothing(
+    kubeapi: KubeAPI, kube: KubeClient, rabbit_env: dict[str, str]
+) -> None:
+    await create(kube, actor("steady"))
+    async with running_controller(kubeapi, rabbit_env):
+        await wait_status(kube, "steady", "Creating")
+        await eventually(lambda: get(kube, r.CONFIGMAPS, "asya-runtime"), lambda obj: obj is not None)
+        await eventually(lambda: events_of(kube, "steady"), lambda items: bool(items))
+    kubeapi.requests.clear()
+    async with running_controller(kubeapi, rabbit_env) as controller:
+        await eventually(lambda: _processed(controller), lambda done: done >= 1, within=10)
+    assert kubeapi.requests.count(writes=True) == 0
+
+
+async def _processed(controller: object) -> int:
+    metrics = controller.manager.metrics  # type: ignore[attr-defined]
+    return int(
+        metrics.registry.get_sample_value(
+            "controller_runtime_reconcile_total", {"controller": "asyncactor", "result": "requeue_after"}
+        )
+        or 0
+    ) + int(
+        metrics.registry.get_sample_value(
+            "controller_runtime_reconcile_total", {"controller": "asyncactor", "result": "success"}
+        )
+        or 0
+    )
+
+
+async def test_status_shows_the_scaled_up_workload_once_observed(
+    kubeapi: KubeAPI, kube: KubeClient, rabbit_env: dict[str, str]
+) -> None:
+    await create(kube, actor("growing"))
+    async with running_controller(kubeapi, rabbit_env):
+        await eventually(lambda: get(kube, r.DEPLOYMENTS, "growing"), lambda obj: obj is not None)
+        # Play the Deployment controller's part: it has seen the Deployment, no pod exists yet.
+        await kube.request(
+            "PATCH",
+            r.DEPLOYMENTS.path(namespace=NAMESPACE, name="growing", subresource="status"),
+            body={"status": {"observedGeneration": 1, "replicas": 0}},
+            content_type="application/merge-patch+json",
+        )
+        status = await wait_status(kube, "growing", "ScalingUp")
+    assert (status["desiredReplicas"], status["totalReplicas"]) == (2, 0)
+    assert status["workloadRef"] == {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "name": "growing",
+        "namespace": NAMESPACE,
+    }
+    assert (await status_of(kube, "growing"))["scalingMode"] == "Manual"
