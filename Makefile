@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps test lint crd bench
+.PHONY: install system-deps test lint crd bench run
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,3 +48,9 @@ test-runtime-pythons: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench
+
+# The controller against the current kubeconfig context (a kind cluster, say): installs or updates the CRD,
+# then runs in the foreground with readable logs. Set ASYA_TRANSPORT_CONFIG or ASYA_TRANSPORT_CONFIG_FILE.
+run: $(STAMP)
+	kubectl apply --server-side -f manifests/crd/asyncactors.asya.sh.yaml
+	$(BIN)/asya-controller run --log-format console

@@ -175,8 +175,14 @@ class Watcher:
                     cause, need_list, list_rv = "error", True, ""
                 else:
                     cause = "error"
+                # An optional resource that stays absent (KEDA not installed) is retried for ever: say so once.
+                repeated_absence = cause == "absent" and self.restarts["absent"] > 0
                 log.log(
-                    logging.INFO if cause in BENIGN or cause == "absent" else logging.WARNING,
+                    logging.DEBUG
+                    if repeated_absence
+                    else logging.INFO
+                    if cause in BENIGN or cause == "absent"
+                    else logging.WARNING,
                     "watch request refused",
                     resource=self.name,
                     status=exc.status,
