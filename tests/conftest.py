@@ -21,3 +21,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"{skipped} test(s) skipped: a run with skips fails (ASYA_ALLOW_SKIPS=1 relaxes this)"
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+# The Kubernetes API emulator's fixtures (`kubeapi`).
+pytest_plugins = ["tests.kubeapi.fixtures"]

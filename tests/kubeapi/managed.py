@@ -1,0 +1,125 @@
+"""``metadata.managedFields`` bookkeeping for non-apply writes (create, update, patch), as the server does it.
+
+Entries are identified by (manager, operation, subresource). An *update* by manager M takes ownership of every
+path it added or changed (maps it created included) and takes those paths away from every other entry;
+paths it
+removed are removed from all entries; entries left empty disappear. The manager name is the ``fieldManager``
+query parameter, else the User-Agent up to its first ``/`` (``OpenAPI-Generator`` for kubernetes-asyncio).
+Simplification: entries are not grouped per apiVersion (the last write's apiVersion is recorded), and
+the server's
+cap on the number of update entries is not applied.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from tests.kubeapi.fields import NODE, Path, decode, encode, flatten
+from tests.kubeapi.structure import Schema
+
+
+@dataclass(slots=True)
+class Entry:
+    manager: str
+    operation: str
+    subresource: str
+    api_version: str
+    time: str
+    paths: set[Path]
+
+    @property
+    def ident(self) -> tuple[str, str, str]:
+        return (self.manager, self.operation, self.subresource)
+
+    def describe(self) -> str:
+        """How conflict messages name a manager: ``"m" using apps/v1`` or ``"m" with subresource
+        "scale" ...``."""
+        sub = f' with subresource "{self.subresource}"' if self.subresource else ""
+        return f'"{self.manager}"{sub} using {self.api_version}'
+
+
+def entries_of(obj: dict[str, Any] | None) -> list[Entry]:
+    if not obj:
+        return []
+    result = []
+    for raw in obj.get("metadata", {}).get("managedFields") or ():
+        if not isinstance(raw, dict) or (not raw.get("manager") and not raw.get("fieldsV1")):
+            continue
+        result.append(
+            Entry(
+                manager=str(raw.get("manager", "")),
+                operation=str(raw.get("operation", "Update")),
+                subresource=str(raw.get("subresource", "")),
+                api_version=str(raw.get("apiVersion", "")),
+                time=str(raw.get("time", "")),
+                paths=decode(raw.get("fieldsV1")),
+            )
+        )
+    return result
+
+
+def to_managed_fields(entries: list[Entry]) -> list[dict[str, Any]]:
+    out = []
+    for entry in entries:
+        if not entry.paths:
+            continue
+        raw: dict[str, Any] = {
+            "manager": entry.manager,
+            "operation": entry.operation,
+            "apiVersion": entry.api_version,
+            "time": entry.time,
+            "fieldsType": "FieldsV1",
+            "fieldsV1": encode(entry.paths),
+        }
+        if entry.subresource:
+            raw["subresource"] = entry.subresource
+        out.append(raw)
+    return out
+
+
+def manager_name(field_manager: str | None, user_agent: str | None) -> str:
+    if field_manager:
+        return field_manager
+    return (user_agent or "unknown").split("/", 1)[0][:128] or "unknown"
+
+
+def changes(old: dict[str, Any] | None, new: dict[str, Any], schema: Schema) -> tuple[set[Path], set[Path]]:
+    """(added or modified paths, removed paths) between two objects, inner nodes included."""
+    before = flatten(old, schema, containers=True)
+    after = flatten(new, schema, containers=True)
+    missing = object()
+    changed = set()
+    for path, value in after.items():
+        previous = before.get(path, missing)
+        if previous is missing or ((value is not NODE or previous is not NODE) and previous != value):
+            changed.add(path)
+    return changed, before.keys() - after.keys()
+
+
+def track_update(
+    *,
+    old: dict[str, Any] | None,
+    new: dict[str, Any],
+    schema: Schema,
+    entries: list[Entry],
+    manager: str,
+    subresource: str,
+    api_version: str,
+    now: str,
+) -> list[Entry]:
+    changed, removed = changes(old, new, schema)
+    ident = (manager, "Update", subresource)
+    mine = next((e for e in entries if e.ident == ident), None)
+    for entry in entries:
+        entry.paths -= removed
+        if entry is not mine:
+            entry.paths -= changed
+    if changed:
+        if mine is None:
+            mine = Entry(manager, "Update", subresource, api_version, now, set())
+            entries.append(mine)
+        mine.paths |= changed
+        mine.time = now
+        mine.api_version = api_version
+    return [e for e in entries if e.paths]
