@@ -48,6 +48,7 @@ _WORKLOAD = obj(
 )
 _SERVICE = obj(spec=obj(ports=map_list(["port", "protocol"], smp_key="port"), selector=atomic()))
 _HPA = obj(spec=obj(scaleTargetRef=obj()), status=obj(conditions=CONDITIONS))
+_NODE = obj(status=obj(conditions=CONDITIONS, addresses=map_list(["type"])))
 _NAMESPACE = obj(status=obj(conditions=CONDITIONS))
 _CRD = obj(status=obj(conditions=CONDITIONS))
 _PLAIN: Schema = {"type": "object"}
@@ -130,6 +131,7 @@ def builtin_types() -> list[ResourceType]:
             graceful=True,
             returns_deleted=True,
         ),
+        rt("", "v1", "nodes", "Node", _NODE, namespaced=False, short_names=("no",), status=True),
         rt("", "v1", "events", "Event", _PLAIN, short_names=("ev",), selectable=_EVENT_FIELDS),
         rt("", "v1", "configmaps", "ConfigMap", _PLAIN, short_names=("cm",)),
         rt("", "v1", "secrets", "Secret", _PLAIN, selectable=_NAME_NS | {"type"}),
@@ -152,6 +154,18 @@ def builtin_types() -> list[ResourceType]:
             "Deployment",
             _WORKLOAD,
             short_names=("deploy",),
+            categories=("all",),
+            status=True,
+            scale=_DEPLOY_SCALE,
+            generation=True,
+        ),
+        rt(
+            "apps",
+            "v1",
+            "replicasets",
+            "ReplicaSet",
+            _WORKLOAD,
+            short_names=("rs",),
             categories=("all",),
             status=True,
             scale=_DEPLOY_SCALE,
