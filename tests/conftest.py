@@ -23,5 +23,5 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
-# The Kubernetes API emulator's fixtures (`kubeapi`).
-pytest_plugins = ["tests.kubeapi.fixtures"]
+# The Kubernetes API emulator's fixtures (`kubeapi`), and the simulated cluster on it (`cluster`).
+pytest_plugins = ["tests.kubeapi.fixtures", "tests.kubeapi.sim.fixtures"]

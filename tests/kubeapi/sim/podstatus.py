@@ -106,9 +106,16 @@ class ContainerRecord:
         self.finished_at = now
         self.ready = self.started = False
 
+    def hold_back(self, reason: str, message: str) -> None:
+        """Waits (CrashLoopBackOff) with the run that just ended kept as `lastState`."""
+        if self.state == TERMINATED:
+            self.last_terminated = self._terminated()
+        self.wait(reason, message)
+
     def restart(self) -> None:
-        """Moves the current (terminated) run into `lastState`, as the kubelet does when it restarts."""
-        self.last_terminated = self._terminated()
+        """A new instance of the container is about to start: one more restart."""
+        if self.state == TERMINATED:
+            self.last_terminated = self._terminated()
         self.restart_count += 1
 
     def _terminated(self) -> dict[str, Any]:

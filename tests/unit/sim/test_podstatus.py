@@ -72,9 +72,12 @@ def test_a_restart_keeps_the_last_termination_and_counts() -> None:
     container.run(T0, pod_uid="u", started=True)
     container.terminate(T1, reason="Error", exit_code=1)
     container.restart()
-    container.wait("CrashLoopBackOff", "back-off 10s restarting failed container=app pod=p_ns(u)")
+    container.run(T1, pod_uid="u", started=True)
+    container.terminate(T2, reason="Error", exit_code=1)
+    container.hold_back("CrashLoopBackOff", "back-off 10s restarting failed container=app pod=p_ns(u)")
     rendered = container.render()
     assert rendered["restartCount"] == 1
+    assert rendered["lastState"]["terminated"]["finishedAt"] == T2
     assert rendered["lastState"]["terminated"]["exitCode"] == 1
     assert rendered["lastState"]["terminated"]["reason"] == "Error"
     assert rendered["state"]["waiting"]["reason"] == "CrashLoopBackOff"
