@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps test lint crd
+.PHONY: install system-deps test lint crd bench
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,3 +28,6 @@ lint: $(STAMP)
 
 crd: $(STAMP)
 	$(BIN)/python -m controller crd > manifests/crd/asyncactors.asya.sh.yaml
+
+bench: $(STAMP)
+	$(BIN)/python -m tests.bench

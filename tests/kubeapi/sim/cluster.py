@@ -20,10 +20,11 @@ from typing import Any
 
 from kubernetes_asyncio.client import ApiClient
 
-from tests.kubeapi.sim.client import NODES, ApiError, Kube
+from tests.kubeapi.sim.client import NODES, SCALEDOBJECTS, TRIGGERAUTHS, ApiError, Kube
 from tests.kubeapi.sim.deployments import DeploymentController
 from tests.kubeapi.sim.failures import KNOWN_REGISTRIES
 from tests.kubeapi.sim.hpa import HpaController
+from tests.kubeapi.sim.keda import FINALIZER as KEDA_FINALIZER
 from tests.kubeapi.sim.keda import Keda
 from tests.kubeapi.sim.keda_crds import install_keda_crds, uninstall_keda_crds
 from tests.kubeapi.sim.kubelet import Kubelet
@@ -150,7 +151,7 @@ class SimulatedCluster:
         self.queues = QueueDepths()
         self._reader = QueueReader(self.queues)
         self._shared: Shared | None = None
-        self._keda_shared: Shared | None = None
+        self._keda_task: asyncio.Task[None] | None = None
         self.keda: Keda | None = None
         self.scheduler: Scheduler | None = None
         self.kubelet: Kubelet | None = None
@@ -225,33 +226,57 @@ class SimulatedCluster:
         if self.config.keda:
             await self.install_keda()
 
+    @property
+    def event_backlog(self) -> int:
+        """Events recorded by the simulated components but not yet written (sent in the background)."""
+        return sum(r.backlog for r in self._shared.recorders.values()) if self._shared else 0
+
+    async def events_written(self) -> None:
+        """Returns once every event recorded so far has been written."""
+        if self._shared:
+            await asyncio.gather(*(r.drained() for r in self._shared.recorders.values()))
+
     def metric(self, namespace: str, so_name: str, metric_name: str) -> float | None:
         """The external metrics API the HPA reads: KEDA's, when it runs."""
         return self.keda.metric(namespace, so_name, metric_name) if self.keda else None
 
     async def install_keda(self) -> None:
-        """Installs KEDA's CRDs and starts the simulated KEDA operator (no-op when it runs already)."""
-        if self._keda_shared is not None:
+        """Installs KEDA's CRDs and starts the simulated KEDA operator (no-op when it runs already). KEDA
+        shares the cluster's informers: one watch per resource for every simulator."""
+        if self.keda is not None or self._shared is None:
             return
         await install_keda_crds(self.kube)
-        shared = self._keda_shared = Shared(self.kube, self.timings)
-        self.keda = Keda(shared, self._reader)
-        await shared.start()
-        shared.spawn(self.keda.run(), "Keda")
+        self.keda = Keda(self._shared, self._reader)
+        await self._shared.wait_synced()
+        self._keda_task = self._shared.spawn(self.keda.run(), "Keda")
 
     async def uninstall_keda(self) -> None:
-        """Stops the simulated KEDA and deletes its CRDs, as `kubectl delete -f keda.yaml` would."""
-        if self._keda_shared is not None:
-            await self._keda_shared.stop()
-            self._keda_shared = None
-            self.keda = None
+        """Stops the simulated KEDA, drops its finalizers and deletes its CRDs, like uninstalling KEDA."""
+        if self._keda_task is not None and self._shared is not None:
+            self._keda_task.cancel()
+            await asyncio.gather(self._keda_task, return_exceptions=True)
+            self._keda_task = None
+            for resource in (SCALEDOBJECTS, TRIGGERAUTHS):
+                await self._shared.drop(resource)
+        self.keda = None
+        objects: list[dict[str, Any]] = []
+        if await self._serves(f"/apis/{SCALEDOBJECTS.api_version}", SCALEDOBJECTS.plural):
+            objects, _ = await self.kube.list(SCALEDOBJECTS)
+        for so in objects:
+            finalizers = [f for f in so["metadata"].get("finalizers") or [] if f != KEDA_FINALIZER]
+            await self.kube.patch(
+                SCALEDOBJECTS,
+                so["metadata"]["namespace"],
+                so["metadata"]["name"],
+                {"metadata": {"finalizers": finalizers}},
+            )
         await uninstall_keda_crds(self.kube)
 
     async def stop(self) -> None:
-        for shared in (self._keda_shared, self._shared):
-            if shared is not None:
-                await shared.stop()
-        self._keda_shared = self._shared = None
+        if self._shared is not None:
+            await self._shared.stop()
+        self._shared = None
+        self._keda_task = None
         self.keda = None
         await self._reader.close()
         await asyncio.sleep(0)

@@ -132,8 +132,9 @@ class DeploymentController:
         )
 
     async def _create_new(
-        self, deployment: dict[str, Any], old: list[dict[str, Any]], hash_: str, replicas: int
+        self, deployment: dict[str, Any], old: list[dict[str, Any]], hash_: str, replicas: int, start: int
     ) -> dict[str, Any] | None:
+        """Creates the ReplicaSet of the current template with `start` replicas (as `getNewReplicaSet`)."""
         template = deployment["spec"].get("template") or {}
         metadata = dict(template.get("metadata") or {})
         labels = {**(metadata.get("labels") or {}), "pod-template-hash": hash_}
@@ -159,18 +160,23 @@ class DeploymentController:
                 "ownerReferences": [owner_reference(deployment)],
             },
             "spec": {
-                "replicas": 0,
+                "replicas": start,
                 "minReadySeconds": deployment["spec"].get("minReadySeconds", 0),
                 "selector": selector,
                 "template": {**template, "metadata": metadata},
             },
         }
         try:
-            return await self.kube.create(REPLICASETS, deployment["metadata"]["namespace"], body)
+            created = await self.kube.create(REPLICASETS, deployment["metadata"]["namespace"], body)
         except ApiError as error:
             if error.status == 409:
                 return None  # the watch has not shown it yet; the next sync finds it
             raise
+        if start:
+            self.events.record(
+                deployment, "Normal", "ScalingReplicaSet", messages.scaled_replica_set("up", name, 0, start)
+            )
+        return created
 
     async def _rolling(
         self,
@@ -181,12 +187,14 @@ class DeploymentController:
         replicas: int,
     ) -> tuple[dict[str, Any] | None, bool]:
         created = False
+        surge, unavailable = surge_and_unavailable(deployment, replicas)
         if new is None:
-            new = await self._create_new(deployment, old, hash_, replicas)
+            total_old = sum(_replicas(rs) for rs in old)
+            start = replicas if not total_old else max(min(replicas + surge - total_old, replicas), 0)
+            new = await self._create_new(deployment, old, hash_, replicas, start)
             if new is None:
                 return None, False
             created = True
-        surge, unavailable = surge_and_unavailable(deployment, replicas)
         live_old = [rs for rs in old if _replicas(rs) > 0]
         if not live_old:
             await self._scale(deployment, new, replicas)
@@ -244,7 +252,7 @@ class DeploymentController:
             return new, False
         created = False
         if new is None:
-            new = await self._create_new(deployment, old, hash_, replicas)
+            new = await self._create_new(deployment, old, hash_, replicas, replicas)
             created = new is not None
         if new is not None:
             await self._scale(deployment, new, replicas)

@@ -98,6 +98,8 @@ class EventRecorder:
         self._buckets: dict[str, tuple[float, float]] = {}
         self._pending: dict[int, tuple[tuple[Any, ...], dict[str, Any]]] = {}
         self._serial = 0
+        self._sending = 0
+        self._idle = asyncio.Event()
         self._last_ns = 0
         self.queue: WorkQueue[int] = WorkQueue(f"events-{component}", self._send, workers=workers)
 
@@ -182,7 +184,15 @@ class EventRecorder:
         entry = self._pending.pop(serial, None)
         if entry is None:
             return
-        key, item = entry
+        self._sending += 1
+        try:
+            await self._write(serial, *entry)
+        finally:
+            self._sending -= 1
+            if not self.backlog:
+                self._idle.set()
+
+    async def _write(self, serial: int, key: tuple[Any, ...], item: dict[str, Any]) -> None:
         series = self._series.get(key)
         now = item["now"]
         if series is not None and now - series.last < AGGREGATION_WINDOW:
@@ -217,6 +227,17 @@ class EventRecorder:
             log.debug("event dropped: %s", error)
         finally:
             series.created.set()
+
+    @property
+    def backlog(self) -> int:
+        """Events recorded but not yet written."""
+        return len(self._pending) + self._sending
+
+    async def drained(self) -> None:
+        """Returns once every event recorded so far has been written (or dropped)."""
+        while self.backlog:
+            self._idle.clear()
+            await self._idle.wait()
 
     def forget(self, uid: str) -> None:
         """Drops the aggregation state of an object that is gone."""

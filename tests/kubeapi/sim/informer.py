@@ -3,7 +3,8 @@
 An `Informer` lists a resource, then watches from the list's resourceVersion; it resumes a closed watch from
 the last version it saw (bookmarks included) and relists on 410 Gone, reporting the difference as events, so
 its handlers see every change exactly as a controller built on client-go would. Handlers are plain functions
-called on the event loop: they only read the cache and add keys to queues.
+called on the event loop: they only read the cache and add keys to queues. Cached objects are kept without
+`metadata.managedFields` (the transform controller-runtime applies to save memory).
 
 A `WorkQueue` holds each key at most once; a key added while it is being processed is processed again
 afterwards; `add_after` schedules with the event loop's timer (no polling); failures are retried with
@@ -66,6 +67,7 @@ class Informer:
         return list(self.cache.values())
 
     def _apply(self, kind: str, obj: Obj) -> None:
+        obj["metadata"].pop("managedFields", None)
         key = key_of(obj)
         previous = self.cache.get(key)
         if kind == "DELETED":

@@ -92,11 +92,26 @@ class Shared:
     recorders: dict[tuple[str, str, bool], EventRecorder] = field(default_factory=dict)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     started: bool = False
+    _informer_tasks: dict[Resource, asyncio.Task[None]] = field(default_factory=dict)
 
     def informer(self, resource: Resource) -> Informer:
+        """The informer of a resource; one created after `start` starts at once (see `wait_synced`)."""
         if resource not in self.informers:
-            self.informers[resource] = Informer(self.kube, resource)
+            informer = self.informers[resource] = Informer(self.kube, resource)
+            if self.started:
+                self._informer_tasks[resource] = self.spawn(informer.run(), f"informer-{resource.plural}")
         return self.informers[resource]
+
+    async def wait_synced(self) -> None:
+        await asyncio.gather(*(informer.synced.wait() for informer in self.informers.values()))
+
+    async def drop(self, resource: Resource) -> None:
+        """Stops and forgets an informer (e.g. of a custom resource whose CRD is going away)."""
+        self.informers.pop(resource, None)
+        task = self._informer_tasks.pop(resource, None)
+        if task is not None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
 
     def recorder(
         self, component: str, *, host: str = "", modern: bool = False, action: str = ""
@@ -115,20 +130,25 @@ class Shared:
                 self.spawn(self.recorders[key].run(), f"events-{component}-{host}")
         return self.recorders[key]
 
-    def spawn(self, coroutine: Any, name: str) -> None:
-        self.tasks.append(asyncio.create_task(coroutine, name=name))
+    def spawn(self, coroutine: Any, name: str) -> asyncio.Task[None]:
+        task = asyncio.create_task(coroutine, name=name)
+        self.tasks.append(task)
+        task.add_done_callback(lambda done: self.tasks.remove(done) if done in self.tasks else None)
+        return task
 
     async def start(self) -> None:
         """Starts every informer and recorder created so far and waits until the caches are filled."""
         for resource, informer in self.informers.items():
-            self.spawn(informer.run(), f"informer-{resource.plural}")
+            self._informer_tasks[resource] = self.spawn(informer.run(), f"informer-{resource.plural}")
         for (component, host, _), recorder in self.recorders.items():
             self.spawn(recorder.run(), f"events-{component}-{host}")
         self.started = True
-        await asyncio.gather(*(informer.synced.wait() for informer in self.informers.values()))
+        await self.wait_synced()
 
     async def stop(self) -> None:
-        for task in self.tasks:
+        tasks = list(self.tasks)
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         self.tasks.clear()
+        self._informer_tasks.clear()
