@@ -12,6 +12,7 @@ and CRDs do.
 
 from __future__ import annotations
 
+from tests.kubeapi.conversion import EVENTS_V1_FIELD_ALIASES, event_from_core, event_to_core
 from tests.kubeapi.resources import ResourceType, ScalePaths
 from tests.kubeapi.structure import Schema, atomic, map_list, obj, set_list, with_metadata
 
@@ -189,6 +190,10 @@ def builtin_types() -> list[ResourceType]:
             _PLAIN,
             short_names=("ev",),
             selectable=_EVENTS_V1_FIELDS,
+            storage=("", "events"),
+            convert_in=event_to_core,
+            convert_out=event_from_core,
+            field_aliases=EVENTS_V1_FIELD_ALIASES,
         ),
         rt(
             "apiextensions.k8s.io",

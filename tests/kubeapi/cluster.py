@@ -117,6 +117,8 @@ class Cluster:
 
     def present(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
         """``obj`` as served at ``rt``'s version (only ``apiVersion`` differs between versions)."""
+        if rt.convert_out is not None:
+            return rt.convert_out(obj)
         if obj.get("apiVersion") == rt.api_version:
             return obj
         return {**obj, "apiVersion": rt.api_version}
@@ -148,7 +150,9 @@ class Cluster:
         return obj
 
     def matcher(self, rt: ResourceType, *, labels: str | None, fields: str | None) -> Matcher | None:
-        return combine(label_matcher(labels), field_matcher(fields, supported=rt.selectable))
+        return combine(
+            label_matcher(labels), field_matcher(fields, supported=rt.selectable, aliases=rt.field_aliases)
+        )
 
     def list_objects(
         self,
@@ -318,7 +322,7 @@ class Cluster:
             self.registry.set_crd(obj)
         return self.present(rt, obj)
 
-    def _checked_body(self, rt: ResourceType, body: Any) -> dict[str, Any]:
+    def _checked_body(self, rt: ResourceType, body: Any, *, to_storage: bool = True) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request is not a JSON object")
         kind, api_version = body.get("kind"), body.get("apiVersion")
@@ -333,8 +337,11 @@ class Cluster:
                 f"version ({rt.api_version})"
             )
         obj = dict(body)
-        obj["apiVersion"] = rt.storage_api_version
         obj["kind"] = rt.kind
+        if rt.convert_in is not None:
+            obj["apiVersion"] = rt.api_version
+            return rt.convert_in(obj) if to_storage else obj
+        obj["apiVersion"] = rt.storage_api_version if to_storage else rt.api_version
         return obj
 
     def _prepare_create(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
@@ -513,8 +520,7 @@ class Cluster:
                     name,
                     [(required, "FieldValueRequired", f"Required value: {required} must be set")],
                 )
-        applied = self._checked_body(rt, body)
-        applied["apiVersion"] = rt.api_version
+        applied = self._checked_body(rt, body, to_storage=False)
         meta: dict[str, Any] = applied["metadata"] if isinstance(applied.get("metadata"), dict) else {}
         if meta.get("name", name) != name:
             raise errors.bad_request(
@@ -556,7 +562,7 @@ class Cluster:
             api_version=rt.api_version,
             now=now,
         )
-        merged = dict(merged)
+        merged = self._checked_body(rt, merged)
         merged["metadata"] = {**merged["metadata"], "resourceVersion": old["metadata"]["resourceVersion"]}
         result = self._finish_update(
             rt, old, merged, manager=manager, subresource=subresource, dry_run=dry_run, entries=entries

@@ -297,6 +297,11 @@ def _list(request: web.BaseRequest, api: KubeAPI, rt: ResourceType, namespace: s
             ]
         else:
             items = [dumps(cluster.present(rt, o)) for o in result.objects]
+    elif rt.convert_out is not None:
+        items = [
+            dumps({k: v for k, v in cluster.present(rt, o).items() if k not in ("kind", "apiVersion")})
+            for o in result.objects
+        ]
     else:
         items = [cluster.store.raw_item(bucket, o) for o in result.objects]
     head = dumps({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta})

@@ -101,7 +101,7 @@ class WatchStream:
         if event_type is None:
             return None
         if self.table is None:
-            return event.line(event_type, self.rt.api_version)
+            return event.line(event_type, self.rt.api_version, self.rt.convert_out)
         return self.render(event_type, event.obj)
 
     def render(self, event_type: str, obj: dict[str, Any]) -> bytes:
