@@ -18,9 +18,11 @@ rules that hold for all verbs:
 - Namespaced objects need an existing namespace (404) that is not terminating (403).
 - Custom resources pass through ``seams.admit_custom_resource`` once per write.
 
-Simplifications: built-in objects are not validated or defaulted (pods get ``status.phase: Pending``,
-namespaces ``spec.finalizers: [kubernetes]`` and ``status.phase: Active``); names are not checked for DNS
-syntax; ``fieldValidation`` is accepted and ignored; dry-run runs every check and stores nothing.
+ObjectMeta is validated as on a real server (``validation``: names, labels, annotation size).
+
+Simplifications: built-in objects are not otherwise validated or defaulted (pods get ``status.phase:
+Pending``, namespaces ``spec.finalizers: [kubernetes]`` and ``status.phase: Active``); ``fieldValidation`` is
+accepted and ignored for built-in types; dry-run runs every check and stores nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.kubeapi import errors, seams
+from tests.kubeapi import errors, seams, validation
 from tests.kubeapi.apply import apply as apply_merge
 from tests.kubeapi.builtins import builtin_types
 from tests.kubeapi.managed import Entry, entries_of, to_managed_fields, track_update
@@ -282,6 +284,9 @@ class Cluster:
             while self.store.get(rt.key, namespace if rt.namespaced else "", name) is not None:
                 name = generated_name(meta["generateName"], self.rng)
             meta["name"] = name
+        causes = validation.name_causes(name, plural=rt.plural) + validation.meta_causes(meta)
+        if causes:
+            raise errors.invalid(rt.kind, rt.group, name, causes)
         self._require_namespace(rt, namespace, name, creating=True)
         crd = self._crd_of(rt)
         if crd is not None and crd["metadata"].get("deletionTimestamp"):
@@ -655,6 +660,9 @@ class Cluster:
                         )
                     ],
                 )
+        causes = validation.meta_causes(meta)
+        if causes:
+            raise errors.invalid(rt.kind, rt.group, name, causes)
         if rt.generation and spec_changed(old, new, ignore_status=rt.status):
             meta["generation"] = int(old_meta.get("generation", 0)) + 1
         if rt.custom:

@@ -205,3 +205,33 @@ async def test_every_served_crd_version_shares_the_objects(kubeapi_client: Any) 
     listed = await custom.list_namespaced_custom_object(WIDGET_GROUP, "v2", "default", WIDGET_PLURAL)
     assert as_v1["apiVersion"] == "example.com/v1"
     assert [i["apiVersion"] for i in listed["items"]] == ["example.com/v2"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"metadata": {"name": "Not_Valid"}}, "metadata.name"),
+        ({"metadata": {"name": "a", "labels": {"app": "x" * 64}}}, "metadata.labels"),
+        ({"metadata": {"name": "a", "labels": {"bad key!": "x"}}}, "metadata.labels"),
+        ({"metadata": {"name": "a", "annotations": {"big": "x" * (256 * 1024)}}}, "metadata.annotations"),
+    ],
+)
+async def test_object_meta_is_validated(kubeapi_client: Any, body: dict[str, Any], field: str) -> None:
+    with pytest.raises(ApiException) as caught:
+        await client.CoreV1Api(kubeapi_client).create_namespaced_config_map("default", body)
+    assert caught.value.status == 422
+    assert status_of(caught.value)["details"]["causes"][0]["field"] == field
+
+
+async def test_namespace_names_are_dns_labels(kubeapi_client: Any) -> None:
+    with pytest.raises(ApiException) as caught:
+        await client.CoreV1Api(kubeapi_client).create_namespace({"metadata": {"name": "has.dot"}})
+    assert "RFC 1123 label" in status_of(caught.value)["message"]
+
+
+async def test_labels_are_validated_on_update_too(kubeapi_client: Any) -> None:
+    v1 = client.CoreV1Api(kubeapi_client)
+    await v1.create_namespaced_config_map("default", {"metadata": {"name": "a"}})
+    with pytest.raises(ApiException) as caught:
+        await v1.patch_namespaced_config_map("a", "default", {"metadata": {"labels": {"app": "-x"}}})
+    assert caught.value.status == 422
