@@ -1,13 +1,11 @@
 """The built-in resource types the emulator serves, with the list semantics their Go types declare.
 
-Schemas here are sparse: only the lists and atomic structs that change how patches and server-side apply merge
-(``+listType=map`` keys, ``patchMergeKey``s, ``+structType=atomic``). Everything else is free-form, and
-built-in
-objects are neither validated nor defaulted (a real server would reject a Deployment without a selector
-and set
-``protocol: TCP`` on ports). Pods carry no ``metadata.generation`` (as in 1.32); Deployments,
-StatefulSets, HPAs
-and CRDs do.
+Schemas here are sparse: only the lists and atomic structs that change how patches and server-side apply
+merge (``+listType=map`` keys, ``patchMergeKey``s, ``+structType=atomic``). Everything else is free-form, and
+built-in objects are neither validated nor defaulted (a real server would reject a Deployment without a
+selector and set ``protocol: TCP`` on ports). Pods carry no ``metadata.generation`` (as in 1.32);
+Deployments, ReplicaSets, StatefulSets, HPAs and CRDs do. ReplicaSets, Nodes and PersistentVolumeClaims are
+served for the simulators (a Deployment controller, a scheduler and kubelet, a StatefulSet controller).
 """
 
 from __future__ import annotations
@@ -50,6 +48,8 @@ _WORKLOAD = obj(
 _SERVICE = obj(spec=obj(ports=map_list(["port", "protocol"], smp_key="port"), selector=atomic()))
 _HPA = obj(spec=obj(scaleTargetRef=obj()), status=obj(conditions=CONDITIONS))
 _NAMESPACE = obj(status=obj(conditions=CONDITIONS))
+_WITH_CONDITIONS = obj(status=obj(conditions=CONDITIONS))
+_NODE = obj(status=obj(conditions=CONDITIONS, addresses=map_list(["type"]), images=atomic()))
 _CRD = obj(status=obj(conditions=CONDITIONS))
 _PLAIN: Schema = {"type": "object"}
 
@@ -138,6 +138,26 @@ def builtin_types() -> list[ResourceType]:
         rt(
             "",
             "v1",
+            "persistentvolumeclaims",
+            "PersistentVolumeClaim",
+            _WITH_CONDITIONS,
+            short_names=("pvc",),
+            status=True,
+        ),
+        rt(
+            "",
+            "v1",
+            "nodes",
+            "Node",
+            _NODE,
+            namespaced=False,
+            short_names=("no",),
+            status=True,
+            selectable=frozenset({"metadata.name", "spec.unschedulable"}),
+        ),
+        rt(
+            "",
+            "v1",
             "services",
             "Service",
             _SERVICE,
@@ -153,6 +173,18 @@ def builtin_types() -> list[ResourceType]:
             "Deployment",
             _WORKLOAD,
             short_names=("deploy",),
+            categories=("all",),
+            status=True,
+            scale=_DEPLOY_SCALE,
+            generation=True,
+        ),
+        rt(
+            "apps",
+            "v1",
+            "replicasets",
+            "ReplicaSet",
+            _WORKLOAD,
+            short_names=("rs",),
             categories=("all",),
             status=True,
             scale=_DEPLOY_SCALE,
