@@ -663,11 +663,11 @@ class Cluster:
         causes = validation.meta_causes(meta)
         if causes:
             raise errors.invalid(rt.kind, rt.group, name, causes)
-        if rt.generation and spec_changed(old, new, ignore_status=rt.status):
-            meta["generation"] = int(old_meta.get("generation", 0)) + 1
-        if rt.custom:
+        if rt.custom:  # defaulting happens before the generation is compared, as on decode in the server
             new = seams.admit_custom_resource(rt=rt, obj=new, old=old, subresource=subresource)
             meta = new["metadata"]
+        if rt.generation and spec_changed(old, new, ignore_status=rt.status):
+            meta["generation"] = int(old_meta.get("generation", 0)) + 1
         if entries is None:
             requested = meta.get("managedFields")
             if requested in (None, []):
