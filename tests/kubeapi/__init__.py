@@ -13,7 +13,8 @@ contract and what it simplifies:
 - ``patch``        — merge, JSON and strategic merge patches; ``apply`` — server-side apply;
                      ``managed``/``fields`` — managedFields; ``structure`` — list/map merge semantics
 - ``deletion``     — delete, grace periods, finalizers; ``controllers`` — GC, namespace and CRD cleanup
-- ``resources``/``builtins`` — served types and CRDs; ``selectors`` — label/field selectors
+- ``resources``/``builtins`` — served types and CRDs; ``selectors`` — label/field selectors;
+                     ``conversion`` — events.k8s.io/v1 Events stored as core/v1 Events
 - ``faults``       — fault injection; ``requestlog`` — the request log; ``seams`` — admission and Table hooks
 - ``fixtures``     — the ``kubeapi`` pytest fixture; ``__main__`` — ``python -m tests.kubeapi serve``
 

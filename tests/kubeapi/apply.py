@@ -48,11 +48,13 @@ def merge(live: Any, applied: Any, schema: Schema) -> Any:
         if kind == "map":
             keys = list_keys(schema)
             incoming = {key_of(item, keys): item for item in applied}
-            out = []
+            merged_items: list[Any] = []
             for item in live:
                 key = key_of(item, keys)
-                out.append(merge(item, incoming.pop(key), items(schema)) if key in incoming else item)
-            return out + list(incoming.values())
+                merged_items.append(
+                    merge(item, incoming.pop(key), items(schema)) if key in incoming else item
+                )
+            return merged_items + list(incoming.values())
     return applied
 
 
@@ -138,11 +140,16 @@ def apply(
     others = [e for e in entries if e.ident != ident]
     merged = merge(live, applied, schema)
     if mine is not None:
-        for path in sorted(mine.paths - applied_set, key=len, reverse=True):
+        removable: list[Path] = []
+        for path in sorted(mine.paths - applied_set, key=len):
+            if any(under(path, kept) for kept in removable):
+                continue  # goes with its parent (a list item is matched by its key fields)
             if any(under(p, path) for p in applied_set):
                 continue
             if any(under(p, path) for other in others for p in other.paths):
                 continue
+            removable.append(path)
+        for path in reversed(removable):
             merged = _remove(merged, path, schema)
     changed, removed = changes(live, merged, schema)
     conflicts = [(other, path) for other in others for path in sorted(other.paths & changed & applied_set)]

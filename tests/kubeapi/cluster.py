@@ -18,9 +18,11 @@ rules that hold for all verbs:
 - Namespaced objects need an existing namespace (404) that is not terminating (403).
 - Custom resources pass through ``seams.admit_custom_resource`` once per write.
 
-Simplifications: built-in objects are not validated or defaulted (pods get ``status.phase: Pending``,
-namespaces ``spec.finalizers: [kubernetes]`` and ``status.phase: Active``); names are not checked for DNS
-syntax; ``fieldValidation`` is accepted and ignored; dry-run runs every check and stores nothing.
+ObjectMeta is validated as on a real server (``validation``: names, labels, annotation size).
+
+Simplifications: built-in objects are not otherwise validated or defaulted (pods get ``status.phase:
+Pending``, namespaces ``spec.finalizers: [kubernetes]`` and ``status.phase: Active``); ``fieldValidation`` is
+accepted and ignored for built-in types; dry-run runs every check and stores nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.kubeapi import errors, seams
+from tests.kubeapi import errors, seams, validation
 from tests.kubeapi.apply import apply as apply_merge
 from tests.kubeapi.builtins import builtin_types
 from tests.kubeapi.managed import Entry, entries_of, to_managed_fields, track_update
@@ -117,6 +119,8 @@ class Cluster:
 
     def present(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
         """``obj`` as served at ``rt``'s version (only ``apiVersion`` differs between versions)."""
+        if rt.convert_out is not None:
+            return rt.convert_out(obj)
         if obj.get("apiVersion") == rt.api_version:
             return obj
         return {**obj, "apiVersion": rt.api_version}
@@ -148,7 +152,9 @@ class Cluster:
         return obj
 
     def matcher(self, rt: ResourceType, *, labels: str | None, fields: str | None) -> Matcher | None:
-        return combine(label_matcher(labels), field_matcher(fields, supported=rt.selectable))
+        return combine(
+            label_matcher(labels), field_matcher(fields, supported=rt.selectable, aliases=rt.field_aliases)
+        )
 
     def list_objects(
         self,
@@ -278,6 +284,9 @@ class Cluster:
             while self.store.get(rt.key, namespace if rt.namespaced else "", name) is not None:
                 name = generated_name(meta["generateName"], self.rng)
             meta["name"] = name
+        causes = validation.name_causes(name, plural=rt.plural) + validation.meta_causes(meta)
+        if causes:
+            raise errors.invalid(rt.kind, rt.group, name, causes)
         self._require_namespace(rt, namespace, name, creating=True)
         crd = self._crd_of(rt)
         if crd is not None and crd["metadata"].get("deletionTimestamp"):
@@ -318,7 +327,7 @@ class Cluster:
             self.registry.set_crd(obj)
         return self.present(rt, obj)
 
-    def _checked_body(self, rt: ResourceType, body: Any) -> dict[str, Any]:
+    def _checked_body(self, rt: ResourceType, body: Any, *, to_storage: bool = True) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request is not a JSON object")
         kind, api_version = body.get("kind"), body.get("apiVersion")
@@ -333,8 +342,11 @@ class Cluster:
                 f"version ({rt.api_version})"
             )
         obj = dict(body)
-        obj["apiVersion"] = rt.storage_api_version
         obj["kind"] = rt.kind
+        if rt.convert_in is not None:
+            obj["apiVersion"] = rt.api_version
+            return rt.convert_in(obj) if to_storage else obj
+        obj["apiVersion"] = rt.storage_api_version if to_storage else rt.api_version
         return obj
 
     def _prepare_create(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
@@ -513,9 +525,8 @@ class Cluster:
                     name,
                     [(required, "FieldValueRequired", f"Required value: {required} must be set")],
                 )
-        applied = self._checked_body(rt, body)
-        applied["apiVersion"] = rt.api_version
-        meta = applied.get("metadata") if isinstance(applied.get("metadata"), dict) else {}
+        applied = self._checked_body(rt, body, to_storage=False)
+        meta: dict[str, Any] = applied["metadata"] if isinstance(applied.get("metadata"), dict) else {}
         if meta.get("name", name) != name:
             raise errors.bad_request(
                 f"the name of the object ({meta.get('name')}) does not match the name on the URL ({name})"
@@ -556,7 +567,7 @@ class Cluster:
             api_version=rt.api_version,
             now=now,
         )
-        merged = dict(merged)
+        merged = self._checked_body(rt, merged)
         merged["metadata"] = {**merged["metadata"], "resourceVersion": old["metadata"]["resourceVersion"]}
         result = self._finish_update(
             rt, old, merged, manager=manager, subresource=subresource, dry_run=dry_run, entries=entries
@@ -649,11 +660,14 @@ class Cluster:
                         )
                     ],
                 )
-        if rt.generation and spec_changed(old, new, ignore_status=rt.status):
-            meta["generation"] = int(old_meta.get("generation", 0)) + 1
-        if rt.custom:
+        causes = validation.meta_causes(meta)
+        if causes:
+            raise errors.invalid(rt.kind, rt.group, name, causes)
+        if rt.custom:  # defaulting happens before the generation is compared, as on decode in the server
             new = seams.admit_custom_resource(rt=rt, obj=new, old=old, subresource=subresource)
             meta = new["metadata"]
+        if rt.generation and spec_changed(old, new, ignore_status=rt.status):
+            meta["generation"] = int(old_meta.get("generation", 0)) + 1
         if entries is None:
             requested = meta.get("managedFields")
             if requested in (None, []):

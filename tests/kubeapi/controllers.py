@@ -54,6 +54,8 @@ class Controllers:
         if event.type == "DELETED":
             for dependent in self.cluster.store.dependents.get(meta["uid"], ()):
                 self._queue(("dependent", dependent))
+            for ref in meta.get("ownerReferences") or ():
+                self._queue(("owner", ref.get("uid", "")))  # a foreground owner may be waiting for it
             namespace = meta.get("namespace")
             if namespace:
                 self._queue(("namespace", namespace))
@@ -156,7 +158,7 @@ class Controllers:
             dependent, drt = store.get(dkey, *dokey), self.cluster.registry.by_key(dkey)
             if dependent is None or drt is None:
                 continue
-            ref = next(
+            ref: dict[str, Any] = next(
                 (r for r in dependent["metadata"].get("ownerReferences") or [] if r.get("uid") == uid), {}
             )
             if ref.get("blockOwnerDeletion"):

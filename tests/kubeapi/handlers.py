@@ -43,7 +43,7 @@ def status_response(error: errors.StatusError) -> web.Response:
     return response
 
 
-async def _body(request: web.Request, *, apply: bool = False) -> Any:
+async def _body(request: web.BaseRequest, *, apply: bool = False) -> Any:
     raw = await request.read()
     content_type = request.headers.get("Content-Type", "")
     if "protobuf" in content_type:
@@ -65,7 +65,7 @@ def _dry_run(query: Any) -> bool:
     return bool(query.getall("dryRun", [])) if hasattr(query, "getall") else bool(query.get("dryRun"))
 
 
-async def handle_discovery(request: web.Request, api: KubeAPI, target: Target | None) -> web.Response:
+async def handle_discovery(request: web.BaseRequest, api: KubeAPI, target: Target | None) -> web.Response:
     registry, path = api.cluster.registry, request.path.rstrip("/")
     accept = request.headers.get("Accept", "")
     if path == "/version":
@@ -112,7 +112,10 @@ async def handle_discovery(request: web.Request, api: KubeAPI, target: Target | 
 
 
 def _table_or(
-    request: web.Request, rt: ResourceType, objects: list[dict[str, Any]], list_meta: dict[str, Any] | None
+    request: web.BaseRequest,
+    rt: ResourceType,
+    objects: list[dict[str, Any]],
+    list_meta: dict[str, Any] | None,
 ) -> dict[str, Any] | None:
     if "as=Table" not in request.headers.get("Accept", ""):
         return None
@@ -125,7 +128,7 @@ def _table_or(
 
 
 async def handle_resource(
-    request: web.Request,
+    request: web.BaseRequest,
     api: KubeAPI,
     target: Target,
     verb: str,
@@ -257,7 +260,7 @@ def _finalize(api: KubeAPI, rt: ResourceType, name: str, body: Any) -> dict[str,
     return cluster.controller_update(rt, old, change, manager="kubectl")
 
 
-def _list(request: web.Request, api: KubeAPI, rt: ResourceType, namespace: str | None) -> web.Response:
+def _list(request: web.BaseRequest, api: KubeAPI, rt: ResourceType, namespace: str | None) -> web.Response:
     cluster, query = api.cluster, request.query
     limit_text = query.get("limit")
     try:
@@ -294,6 +297,11 @@ def _list(request: web.Request, api: KubeAPI, rt: ResourceType, namespace: str |
             ]
         else:
             items = [dumps(cluster.present(rt, o)) for o in result.objects]
+    elif rt.convert_out is not None:
+        items = [
+            dumps({k: v for k, v in cluster.present(rt, o).items() if k not in ("kind", "apiVersion")})
+            for o in result.objects
+        ]
     else:
         items = [cluster.store.raw_item(bucket, o) for o in result.objects]
     head = dumps({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta})

@@ -1,18 +1,17 @@
 """``metadata.managedFields`` bookkeeping for non-apply writes (create, update, patch), as the server does it.
 
-Entries are identified by (manager, operation, subresource). An *update* by manager M takes ownership of every
-path it added or changed (maps it created included) and takes those paths away from every other entry;
-paths it
-removed are removed from all entries; entries left empty disappear. The manager name is the ``fieldManager``
-query parameter, else the User-Agent up to its first ``/`` (``OpenAPI-Generator`` for kubernetes-asyncio).
-Simplification: entries are not grouped per apiVersion (the last write's apiVersion is recorded), and
-the server's
-cap on the number of update entries is not applied.
+Entries are identified by (manager, operation, subresource). An *update* by manager M takes ownership of
+every path it added or changed (maps it created included) and takes those paths away from every other entry;
+paths it removed are removed from all entries; entries left empty disappear. The manager name is the
+``fieldManager`` query parameter, else the User-Agent up to its first ``/`` (``OpenAPI-Generator`` for
+kubernetes-asyncio). A request carrying ``managedFields: []`` keeps the stored entries, ``[{}]`` strips them,
+anything else replaces them. Simplification: entries are not grouped per apiVersion (the last write's
+apiVersion is recorded), and the server's cap on the number of update entries is not applied.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tests.kubeapi.fields import NODE, Path, decode, encode, flatten
@@ -27,6 +26,8 @@ class Entry:
     api_version: str
     time: str
     paths: set[Path]
+    source: dict[str, Any] | None = field(default=None, repr=False)  # the fieldsV1 it was decoded from
+    source_paths: frozenset[Path] = frozenset()
 
     @property
     def ident(self) -> tuple[str, str, str]:
@@ -37,6 +38,23 @@ class Entry:
         "scale" ...``."""
         sub = f' with subresource "{self.subresource}"' if self.subresource else ""
         return f'"{self.manager}"{sub} using {self.api_version}'
+
+
+_DECODED: dict[int, tuple[dict[str, Any], frozenset[Path]]] = {}
+
+
+def _decode_cached(tree: Any) -> frozenset[Path]:
+    """Stored objects are immutable, so a fieldsV1 tree decodes to the same set every time it is read."""
+    if not isinstance(tree, dict):
+        return frozenset(decode(tree))
+    cached = _DECODED.get(id(tree))
+    if cached is not None and cached[0] is tree:
+        return cached[1]
+    if len(_DECODED) > 20_000:
+        _DECODED.clear()
+    paths = frozenset(decode(tree))
+    _DECODED[id(tree)] = (tree, paths)
+    return paths
 
 
 def entries_of(obj: dict[str, Any] | None) -> list[Entry]:
@@ -53,7 +71,9 @@ def entries_of(obj: dict[str, Any] | None) -> list[Entry]:
                 subresource=str(raw.get("subresource", "")),
                 api_version=str(raw.get("apiVersion", "")),
                 time=str(raw.get("time", "")),
-                paths=decode(raw.get("fieldsV1")),
+                paths=set(paths := _decode_cached(raw.get("fieldsV1"))),
+                source=raw.get("fieldsV1") if isinstance(raw.get("fieldsV1"), dict) else None,
+                source_paths=paths,
             )
         )
     return result
@@ -70,7 +90,9 @@ def to_managed_fields(entries: list[Entry]) -> list[dict[str, Any]]:
             "apiVersion": entry.api_version,
             "time": entry.time,
             "fieldsType": "FieldsV1",
-            "fieldsV1": encode(entry.paths),
+            "fieldsV1": entry.source
+            if entry.source is not None and entry.paths == entry.source_paths
+            else encode(entry.paths),
         }
         if entry.subresource:
             raw["subresource"] = entry.subresource

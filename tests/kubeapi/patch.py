@@ -184,7 +184,7 @@ def _merge_list(current: Any, patch: list[Any], schema: Schema) -> list[Any]:
     key = patch_merge_key(schema)
     if key is None:
         if patch_merges_primitives(schema):
-            return current + [copy.deepcopy(v) for v in patch if v not in current]
+            return [*current, *(copy.deepcopy(v) for v in patch if v not in current)]
         if any(isinstance(v, dict) and v.get("$patch") == "replace" for v in patch):
             return [copy.deepcopy(v) for v in patch if not (isinstance(v, dict) and "$patch" in v)]
         return copy.deepcopy(patch)
@@ -210,7 +210,8 @@ def _merge_list(current: Any, patch: list[Any], schema: Schema) -> list[Any]:
             current.append({k: copy.deepcopy(v) for k, v in item.items() if k != "$patch"})
         else:
             current[index] = strategic_merge(current[index], item, item_schema)
-    return current
+    merged: list[Any] = current
+    return merged
 
 
 def _reorder(values: list[Any], order: list[Any], key: str | None) -> list[Any]:

@@ -22,6 +22,8 @@ import contextlib
 import logging
 import random
 import tempfile
+import time
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -32,13 +34,15 @@ from aiohttp import web
 from tests.kubeapi import errors
 from tests.kubeapi.cluster import PATCH_TYPES, Cluster
 from tests.kubeapi.controllers import Controllers
-from tests.kubeapi.faults import Faults
+from tests.kubeapi.faults import Faults, Rule
 from tests.kubeapi.handlers import handle_discovery, handle_resource, respond, status_response
 from tests.kubeapi.requestlog import Request, RequestLog
 from tests.kubeapi.routing import parse, verb_of
 from tests.kubeapi.watch import WatchStream
 
 logger = logging.getLogger(__name__)
+
+MAX_BODY = 3 * 1024 * 1024  # the API server's request body limit
 
 
 class KubeAPI:
@@ -52,9 +56,14 @@ class KubeAPI:
         history: int = 1000,
         bookmark_interval: float = 60.0,
         seed: int = 0,
+        request_log_limit: int | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.cluster = Cluster(history=history, seed=seed)
-        self.requests = RequestLog()
+        """``history``: watch events kept per resource; ``bookmark_interval``: seconds between bookmarks;
+        ``seed``: for generated names and fault fractions; ``request_log_limit``: keep only the newest
+        requests; ``clock``: wall-clock seconds for timestamps (creation, deletion, managedFields)."""
+        self.cluster = Cluster(history=history, seed=seed, clock=clock)
+        self.requests = RequestLog(limit=request_log_limit)
         self.faults = Faults(seed=seed, compact=self._compact, close_watches=self._close_watches)
         self.bookmark_interval = bookmark_interval
         self.rng = random.Random(seed)
@@ -62,7 +71,7 @@ class KubeAPI:
         self.port = port
         self._kubeconfig = Path(kubeconfig_path) if kubeconfig_path else None
         self._tmpdir: tempfile.TemporaryDirectory[str] | None = None
-        self._runner: web.AppRunner | None = None
+        self._runner: web.ServerRunner | None = None
         self._controllers: asyncio.Task[None] | None = None
 
     @property
@@ -76,15 +85,22 @@ class KubeAPI:
         return self._kubeconfig
 
     async def start(self) -> None:
-        app = web.Application(client_max_size=64 * 1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", self._handle)
-        self._runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=0.1)
+        # The low-level server: one handler for every path, without the application router's cost.
+        loop = asyncio.get_running_loop()
+
+        def request_factory(
+            message: Any, payload: Any, protocol: Any, writer: Any, task: Any
+        ) -> web.BaseRequest:
+            return web.BaseRequest(message, payload, protocol, writer, task, loop, client_max_size=MAX_BODY)
+
+        server = web.Server(self._handle, handler_cancellation=True, request_factory=request_factory)
+        self._runner = web.ServerRunner(server, shutdown_timeout=0.1)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", self.port)
         await site.start()
-        server = site._server
-        assert server is not None
-        sockets = getattr(server, "sockets", None) or []
+        listener = site._server
+        assert listener is not None
+        sockets = getattr(listener, "sockets", None) or []
         self.port = sockets[0].getsockname()[1]
         if self._kubeconfig is None:
             self._tmpdir = tempfile.TemporaryDirectory(prefix="kubeapi-")
@@ -156,7 +172,7 @@ class KubeAPI:
 
     # HTTP
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
         path = request.path
         if path.startswith("/_emulator/"):
             try:
@@ -222,7 +238,7 @@ class KubeAPI:
         log(result.status)
         return result
 
-    async def _control(self, request: web.Request) -> web.Response:
+    async def _control(self, request: web.BaseRequest) -> web.Response:
         parts = request.path.removeprefix("/_emulator/").strip("/").split("/")
         body = await request.json() if request.can_read_body else {}
         if parts[0] == "faults":
@@ -238,12 +254,13 @@ class KubeAPI:
             for name in ("after_seconds", "seconds"):
                 if isinstance(body.get(name), list):
                     body[name] = tuple(body[name])
-            method = {
+            methods: dict[str, Callable[..., Rule]] = {
                 "fail": self.faults.fail,
                 "delay": self.faults.delay,
                 "cut_watches": self.faults.cut_watches,
                 "stall_watches": self.faults.stall_watches,
-            }[action]
+            }
+            method = methods[action]
             return respond({"id": method(**body).id})
         if parts[0] == "close-watches":
             return respond({"closed": self.faults.close_watches(body.get("resource"))})

@@ -18,7 +18,7 @@ import json
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 Key = tuple[str, str]  # (group, plural)
 ObjKey = tuple[str, str]  # (namespace, name)
@@ -39,19 +39,31 @@ class Event:
     prev: dict[str, Any] | None
     _lines: dict[tuple[str, str], bytes] = field(default_factory=dict)
 
-    def line(self, event_type: str, api_version: str) -> bytes:
+    def line(
+        self,
+        event_type: str,
+        api_version: str,
+        convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> bytes:
         """The watch-stream line for this event, serialised once per (type, apiVersion) for all watchers."""
         cache_key = (event_type, api_version)
         cached = self._lines.get(cache_key)
         if cached is None:
-            obj = (
-                self.obj
-                if self.obj.get("apiVersion") == api_version
-                else {**self.obj, "apiVersion": api_version}
-            )
+            if convert is not None:
+                obj = convert(self.obj)
+            elif self.obj.get("apiVersion") == api_version:
+                obj = self.obj
+            else:
+                obj = {**self.obj, "apiVersion": api_version}
             cached = dumps({"type": event_type, "object": obj}) + b"\n"
             self._lines[cache_key] = cached
         return cached
+
+
+class Watcher(Protocol):
+    def push(self, event: Event) -> None: ...
+
+    def close(self) -> None: ...
 
 
 class Bucket:
@@ -64,7 +76,7 @@ class Bucket:
         self.raw: dict[int, bytes] = {}  # id(obj) -> JSON without kind/apiVersion, for list items
         self.history: deque[Event] = deque(maxlen=history)
         self.horizon = horizon
-        self.watchers: set[Callable[[Event], None]] = set()
+        self.watchers: set[Watcher] = set()
 
 
 def obj_key(obj: dict[str, Any]) -> ObjKey:
@@ -144,7 +156,7 @@ class Store:
             bucket.horizon = bucket.history[0].rv
         bucket.history.append(event)
         for watcher in list(bucket.watchers):
-            watcher(event)
+            watcher.push(event)
         for listener in self.listeners:
             listener(event)
         return event
@@ -194,6 +206,10 @@ class Store:
                 bucket.horizon = self.rv
 
     def drop(self, key: Key) -> None:
-        """Remove a whole bucket (a CRD went away); its objects were deleted one by one before."""
-        self._buckets.pop(key, None)
+        """Remove a whole bucket (a CRD went away; its objects were deleted one by one before) and end its
+        watches, as the server does when it stops serving a resource."""
+        bucket = self._buckets.pop(key, None)
+        if bucket is not None:
+            for watcher in list(bucket.watchers):
+                watcher.close()
         self._dropped.add(key)

@@ -1,8 +1,7 @@
 """How an object's fields merge: the subset of OpenAPI v3 schema that patches and server-side apply read.
 
 One navigator serves both built-in types and custom resources. A schema node may carry
-``x-kubernetes-list-type`` (``atomic`` — the default — ``set`` or ``map``) with
-``x-kubernetes-list-map-keys``,
+``x-kubernetes-list-type`` (``atomic`` by default, ``set`` or ``map``) with ``x-kubernetes-list-map-keys``,
 ``x-kubernetes-map-type: atomic`` (a struct or map owned and replaced as a whole), and, for strategic merge
 patches of built-in types, ``x-kubernetes-patch-merge-key`` / ``x-kubernetes-patch-strategy``. A field the
 schema does not describe is a granular map when it is an object and an atomic list when it is a list, which is

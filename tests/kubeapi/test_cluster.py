@@ -189,3 +189,49 @@ async def test_crd_name_must_be_plural_dot_group(kubeapi_client: Any) -> None:
     with pytest.raises(ApiException) as caught:
         await client.ApiextensionsV1Api(kubeapi_client).create_custom_resource_definition(crd)
     assert caught.value.status == 422
+
+
+async def test_every_served_crd_version_shares_the_objects(kubeapi_client: Any) -> None:
+    crd = widget_crd()
+    v2 = json.loads(json.dumps(crd["spec"]["versions"][0]))
+    v2.update(name="v2", storage=False)
+    crd["spec"]["versions"].append(v2)
+    await client.ApiextensionsV1Api(kubeapi_client).create_custom_resource_definition(crd)
+    custom = client.CustomObjectsApi(kubeapi_client)
+    body = widget("w", size=1)
+    body["apiVersion"] = "example.com/v2"
+    await custom.create_namespaced_custom_object(WIDGET_GROUP, "v2", "default", WIDGET_PLURAL, body)
+    as_v1 = await custom.get_namespaced_custom_object(WIDGET_GROUP, "v1", "default", WIDGET_PLURAL, "w")
+    listed = await custom.list_namespaced_custom_object(WIDGET_GROUP, "v2", "default", WIDGET_PLURAL)
+    assert as_v1["apiVersion"] == "example.com/v1"
+    assert [i["apiVersion"] for i in listed["items"]] == ["example.com/v2"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"metadata": {"name": "Not_Valid"}}, "metadata.name"),
+        ({"metadata": {"name": "a", "labels": {"app": "x" * 64}}}, "metadata.labels"),
+        ({"metadata": {"name": "a", "labels": {"bad key!": "x"}}}, "metadata.labels"),
+        ({"metadata": {"name": "a", "annotations": {"big": "x" * (256 * 1024)}}}, "metadata.annotations"),
+    ],
+)
+async def test_object_meta_is_validated(kubeapi_client: Any, body: dict[str, Any], field: str) -> None:
+    with pytest.raises(ApiException) as caught:
+        await client.CoreV1Api(kubeapi_client).create_namespaced_config_map("default", body)
+    assert caught.value.status == 422
+    assert status_of(caught.value)["details"]["causes"][0]["field"] == field
+
+
+async def test_namespace_names_are_dns_labels(kubeapi_client: Any) -> None:
+    with pytest.raises(ApiException) as caught:
+        await client.CoreV1Api(kubeapi_client).create_namespace({"metadata": {"name": "has.dot"}})
+    assert "RFC 1123 label" in status_of(caught.value)["message"]
+
+
+async def test_labels_are_validated_on_update_too(kubeapi_client: Any) -> None:
+    v1 = client.CoreV1Api(kubeapi_client)
+    await v1.create_namespaced_config_map("default", {"metadata": {"name": "a"}})
+    with pytest.raises(ApiException) as caught:
+        await v1.patch_namespaced_config_map("a", "default", {"metadata": {"labels": {"app": "-x"}}})
+    assert caught.value.status == 422

@@ -14,6 +14,7 @@
   events end with a BOOKMARK annotated ``k8s.io/initial-events-end: "true"``.
 - ``timeoutSeconds`` ends the stream cleanly; without it the server picks 30 to 60 min, as the real one does.
 - Each event is serialised once for all watchers that receive it unchanged.
+- ``Accept: ...;as=Table``: each event's object goes through ``seams.render_table`` (one row per event).
 
 Simplification: bookmark objects carry only kind, apiVersion and metadata.resourceVersion (a real server's
 built-in types also carry their zero-valued fields).
@@ -26,11 +27,12 @@ import contextlib
 import time
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
-from tests.kubeapi import errors
+from tests.kubeapi import errors, seams
 from tests.kubeapi.cluster import sort_key
 from tests.kubeapi.faults import WatchPlan
 from tests.kubeapi.resources import ResourceType
@@ -50,10 +52,20 @@ def parse_bool(value: str | None) -> bool:
 class WatchStream:
     """One open watch: events queued by the store, drained by the handler."""
 
-    def __init__(self, rt: ResourceType, namespace: str | None, match: Matcher | None) -> None:
+    def __init__(
+        self,
+        rt: ResourceType,
+        namespace: str | None,
+        match: Matcher | None,
+        *,
+        present: Callable[[dict[str, Any]], dict[str, Any]],
+        table: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None,
+    ) -> None:
         self.rt = rt
         self.namespace = namespace
         self.match = match
+        self.present = present
+        self.table = table
         self.queue: deque[Event] = deque()
         self.wake = asyncio.Event()
         self.closing = False
@@ -66,23 +78,42 @@ class WatchStream:
         self.closing = True
         self.wake.set()
 
-    def line(self, event: Event) -> bytes | None:
-        """The line this watcher sends for ``event``, or None when the event is not for it."""
+    def event_type(self, event: Event) -> str | None:
+        """The type this watcher sees ``event`` as (selector transitions included), or None."""
         obj = event.obj
         if self.namespace is not None and obj["metadata"].get("namespace") != self.namespace:
             return None
-        match, api_version = self.match, self.rt.api_version
+        match = self.match
         if match is None:
-            return event.line(event.type, api_version)
+            return event.type
         if event.type == "ADDED":
-            return event.line("ADDED", api_version) if match(obj) else None
+            return "ADDED" if match(obj) else None
         if event.type == "DELETED":
-            return event.line("DELETED", api_version) if match(event.prev or obj) else None
-        now_matches = match(obj)
+            return "DELETED" if match(event.prev or obj) else None
         before = event.prev is not None and match(event.prev)
-        if now_matches:
-            return event.line("MODIFIED" if before else "ADDED", api_version)
-        return event.line("DELETED", api_version) if before else None
+        if match(obj):
+            return "MODIFIED" if before else "ADDED"
+        return "DELETED" if before else None
+
+    def line(self, event: Event) -> bytes | None:
+        """The line this watcher sends for ``event``, or None when the event is not for it."""
+        event_type = self.event_type(event)
+        if event_type is None:
+            return None
+        if self.table is None:
+            return event.line(event_type, self.rt.api_version, self.rt.convert_out)
+        return self.render(event_type, event.obj)
+
+    def render(self, event_type: str, obj: dict[str, Any]) -> bytes:
+        """A line for one object, as a Table when the client asked for one and the seam renders it."""
+        shown = self.present(obj)
+        if self.table is not None:
+            shown = self.table(shown) or shown
+        return dumps({"type": event_type, "object": shown}) + b"\n"
+
+
+def _table_row(rt: ResourceType, include_object: str, obj: dict[str, Any]) -> dict[str, Any] | None:
+    return seams.render_table(rt=rt, objects=[obj], list_meta=None, include_object=include_object)
 
 
 def _error_line(error: errors.StatusError) -> bytes:
@@ -102,7 +133,7 @@ def _bookmark(rt: ResourceType, rv: int, *, initial_end: bool = False) -> bytes:
 
 
 async def serve_watch(
-    request: web.Request,
+    request: web.BaseRequest,
     api: KubeAPI,
     *,
     rt: ResourceType,
@@ -154,7 +185,11 @@ async def serve_watch(
     started = time.monotonic()
     deadline = started + timeout
 
-    stream = WatchStream(rt, namespace if rt.namespaced and namespace else None, match)
+    table: Callable[[dict[str, Any]], dict[str, Any] | None] | None = None
+    if "as=Table" in request.headers.get("Accept", ""):
+        table = partial(_table_row, rt, query.get("includeObject", "Metadata"))
+    scope = namespace if rt.namespaced and namespace else None
+    stream = WatchStream(rt, scope, match, present=partial(cluster.present, rt), table=table)
     response = web.StreamResponse(
         status=200, headers={"Content-Type": "application/json", "Cache-Control": "no-cache, private"}
     )
@@ -188,7 +223,7 @@ async def serve_watch(
         objects = cluster.store.objects(rt.key, stream.namespace)
         for obj in sorted(objects, key=sort_key):
             if match is None or match(obj):
-                pending.append(dumps({"type": "ADDED", "object": cluster.present(rt, obj)}) + b"\n")
+                pending.append(stream.render("ADDED", obj))
         if initial_events:
             pending.append(_bookmark(rt, cluster.store.rv, initial_end=True))
     else:
@@ -202,14 +237,14 @@ async def serve_watch(
             line = stream.line(event)
             if line is not None:
                 pending.append(line)
-    bucket.watchers.add(stream.push)
+    bucket.watchers.add(stream)
     api.watches.add(stream)
     try:
         await _pump(response, stream, api, pending=pending, deadline=deadline, plan=plan, bookmarks=bookmarks)
     except (ConnectionResetError, asyncio.CancelledError):
         pass
     finally:
-        bucket.watchers.discard(stream.push)
+        bucket.watchers.discard(stream)
         api.watches.discard(stream)
     return response
 
@@ -286,6 +321,8 @@ async def _pump(
             continue
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stream.wake.wait(), timeout=max(wake_at - now, 0.0))
+    if stream.closing and stream.queue:  # what was committed before the close still goes out
+        await send([line for line in map(stream.line, stream.queue) if line is not None])
     await response.write_eof()
 
 

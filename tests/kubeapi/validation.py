@@ -1,0 +1,103 @@
+"""The ObjectMeta validation every real write gets, with the server's messages (pure functions).
+
+Names: DNS-1123 subdomains (253 characters) for most types, DNS-1123 labels (63) for namespaces, DNS-1035
+labels for services. Label keys (optional DNS-subdomain prefix, 63-character name) and values (63 characters),
+and the 256 KiB limit on all annotations together. Failures are one 422 ``Invalid`` with a cause per field.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+_SUBDOMAIN = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$")
+_LABEL_1123 = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+_LABEL_1035 = re.compile(r"^[a-z]([-a-z0-9]*[a-z0-9])?$")
+_QUALIFIED_NAME = re.compile(r"^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$")
+_LABEL_VALUE = re.compile(r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$")
+
+_SUBDOMAIN_MSG = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+    "start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
+    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*')"
+)
+_LABEL_1123_MSG = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start "
+    "and end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
+    "'[a-z0-9]([-a-z0-9]*[a-z0-9])?')"
+)
+_LABEL_1035_MSG = (
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic "
+    "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for "
+    "validation is '[a-z]([-a-z0-9]*[a-z0-9])?')"
+)
+_QUALIFIED_MSG = (
+    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+    "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is "
+    "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"
+)
+_VALUE_MSG = (
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must "
+    "start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used "
+    "for validation is '(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?')"
+)
+ANNOTATIONS_LIMIT = 256 * 1024
+
+Cause = tuple[str, str, str]  # (field, reason, message)
+
+
+def _invalid(field: str, value: str, why: str) -> Cause:
+    return (field, "FieldValueInvalid", f'Invalid value: "{value}": {why}')
+
+
+def name_causes(name: str, *, plural: str) -> list[Cause]:
+    if plural == "namespaces":
+        pattern, message, limit = _LABEL_1123, _LABEL_1123_MSG, 63
+    elif plural == "services":
+        pattern, message, limit = _LABEL_1035, _LABEL_1035_MSG, 63
+    else:
+        pattern, message, limit = _SUBDOMAIN, _SUBDOMAIN_MSG, 253
+    causes = []
+    if len(name) > limit:
+        causes.append(_invalid("metadata.name", name, f"must be no more than {limit} characters"))
+    if not pattern.match(name):
+        causes.append(_invalid("metadata.name", name, message))
+    return causes
+
+
+def _key_causes(key: str) -> list[Cause]:
+    prefix, _, name = key.rpartition("/")
+    causes = []
+    if prefix and (len(prefix) > 253 or not _SUBDOMAIN.match(prefix)):
+        causes.append(_invalid("metadata.labels", key, "prefix part " + _SUBDOMAIN_MSG))
+    if len(name) > 63:
+        causes.append(_invalid("metadata.labels", key, "name part must be no more than 63 characters"))
+    if not _QUALIFIED_NAME.match(name):
+        causes.append(_invalid("metadata.labels", key, _QUALIFIED_MSG))
+    return causes
+
+
+def meta_causes(meta: dict[str, Any]) -> list[Cause]:
+    """Causes for invalid labels and oversized annotations."""
+    causes: list[Cause] = []
+    labels = meta.get("labels") or {}
+    if isinstance(labels, dict):
+        for key, value in labels.items():
+            causes.extend(_key_causes(str(key)))
+            text = "" if value is None else str(value)
+            if len(text) > 63:
+                causes.append(_invalid("metadata.labels", text, "must be no more than 63 characters"))
+            if not _LABEL_VALUE.match(text):
+                causes.append(_invalid("metadata.labels", text, _VALUE_MSG))
+    annotations = meta.get("annotations") or {}
+    if isinstance(annotations, dict):
+        size = sum(len(str(k)) + len(str(v)) for k, v in annotations.items())
+        if size > ANNOTATIONS_LIMIT:
+            causes.append(
+                (
+                    "metadata.annotations",
+                    "FieldValueTooLong",
+                    f"Too long: must have at most {ANNOTATIONS_LIMIT} bytes",
+                )
+            )
+    return causes
