@@ -47,7 +47,6 @@ _WORKLOAD = obj(
 )
 _SERVICE = obj(spec=obj(ports=map_list(["port", "protocol"], smp_key="port"), selector=atomic()))
 _HPA = obj(spec=obj(scaleTargetRef=obj()), status=obj(conditions=CONDITIONS))
-_NODE = obj(status=obj(conditions=CONDITIONS, addresses=map_list(["type"])))
 _NAMESPACE = obj(status=obj(conditions=CONDITIONS))
 _WITH_CONDITIONS = obj(status=obj(conditions=CONDITIONS))
 _NODE = obj(status=obj(conditions=CONDITIONS, addresses=map_list(["type"]), images=atomic()))
@@ -132,7 +131,6 @@ def builtin_types() -> list[ResourceType]:
             graceful=True,
             returns_deleted=True,
         ),
-        rt("", "v1", "nodes", "Node", _NODE, namespaced=False, short_names=("no",), status=True),
         rt("", "v1", "events", "Event", _PLAIN, short_names=("ev",), selectable=_EVENT_FIELDS),
         rt("", "v1", "configmaps", "ConfigMap", _PLAIN, short_names=("cm",)),
         rt("", "v1", "secrets", "Secret", _PLAIN, selectable=_NAME_NS | {"type"}),
