@@ -6,9 +6,10 @@ Two shapes, both through the core/v1 endpoint the controller watches:
   `eventTime: null`; an event identical in source, object, type, reason and message to one sent in the last
   10 minutes is not sent again: its `count` and `lastTimestamp` are patched (`EventCorrelator`'s
   aggregation). The spam filter allows a burst of 25 events per source and object, refilled one per 5 min.
-- the events.k8s.io/v1 recorder (the scheduler), seen through core/v1: `eventTime` (microseconds),
-  `action`, `reportingComponent`/`reportingInstance`, empty `source`, null `firstTimestamp`/`lastTimestamp`;
-  repeats become a `series` {count, lastObservedTime}.
+- the events.k8s.io/v1 recorder (the scheduler) writes through events.k8s.io/v1: `eventTime`
+  (microseconds), `regarding`, `note`, `action`, `reportingController`/`reportingInstance`; repeats become a
+  `series` {count, lastObservedTime}. Read through core/v1 (one storage, as on a real server) these have an
+  empty `source` and no `firstTimestamp`/`lastTimestamp`/`count`.
 
 Simplifications: similar-but-not-identical events are not combined (`(combined from similar events)`), and
 the spam filter's refill period is multiplied by the cluster's `backoff_scale` so that compressed tests see
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.kubeapi.sim.client import EVENTS, ApiError, Kube
+from tests.kubeapi.sim.client import EVENTS, EVENTS_V1, ApiError, Kube
 from tests.kubeapi.sim.informer import WorkQueue
 from tests.kubeapi.sim.naming import event_name
 
@@ -92,6 +93,7 @@ class EventRecorder:
         self.component = component
         self.host = host
         self.modern = modern
+        self._resource = EVENTS_V1 if modern else EVENTS
         self.action = action
         self._spam_refill = spam_refill
         self._series: dict[tuple[Any, ...], _Series] = {}
@@ -151,34 +153,41 @@ class EventRecorder:
 
     def _body(self, item: Mapping[str, Any], name: str) -> dict[str, Any]:
         involved = item["involved"]
-        body: dict[str, Any] = {
+        metadata = {"name": name, "namespace": involved["namespace"] or "default"}
+        if self.modern:
+            return {
+                "apiVersion": "events.k8s.io/v1",
+                "kind": "Event",
+                "metadata": metadata,
+                "eventTime": micro_time(item["now"]),
+                "regarding": involved,
+                "reason": item["reason"],
+                "note": item["message"],
+                "type": item["type"],
+                "action": item["action"],
+                "reportingController": self.component,
+                "reportingInstance": f"{self.component}-{item['host'] or 'sim'}",
+            }
+        source = {"component": self.component}
+        if item["host"]:
+            source["host"] = item["host"]
+        stamp = rfc3339(item["now"])
+        return {
             "apiVersion": "v1",
             "kind": "Event",
-            "metadata": {"name": name, "namespace": involved["namespace"] or "default"},
+            "metadata": metadata,
             "involvedObject": involved,
             "reason": item["reason"],
             "message": item["message"],
             "type": item["type"],
+            "source": source,
+            "firstTimestamp": stamp,
+            "lastTimestamp": stamp,
+            "count": 1,
+            "eventTime": None,
             "reportingComponent": self.component,
-            "reportingInstance": item["host"]
-            if not self.modern
-            else f"{self.component}-{item['host'] or 'sim'}",
+            "reportingInstance": item["host"],
         }
-        if self.modern:
-            body.update(
-                source={},
-                firstTimestamp=None,
-                lastTimestamp=None,
-                eventTime=micro_time(item["now"]),
-                action=item["action"],
-            )
-        else:
-            source = {"component": self.component}
-            if item["host"]:
-                source["host"] = item["host"]
-            stamp = rfc3339(item["now"])
-            body.update(source=source, firstTimestamp=stamp, lastTimestamp=stamp, count=1, eventTime=None)
-        return body
 
     async def _send(self, serial: int) -> None:
         entry = self._pending.pop(serial, None)
@@ -205,7 +214,7 @@ class EventRecorder:
             else:
                 patch = {"count": series.count, "lastTimestamp": rfc3339(now)}
             try:
-                if await self.kube.patch(EVENTS, series.namespace, series.name, patch) is not None:
+                if await self.kube.patch(self._resource, series.namespace, series.name, patch) is not None:
                     return
             except ApiError as error:
                 log.debug("event patch failed: %s", error)
@@ -214,7 +223,7 @@ class EventRecorder:
         series = _Series(name, body["metadata"]["namespace"], 1, now, now, asyncio.Event())
         self._series[key] = series
         try:
-            await self.kube.create(EVENTS, series.namespace, body)
+            await self.kube.create(self._resource, series.namespace, body)
         except Exception as error:
             self._series.pop(key, None)
             attempts = item.get("attempts", 0) + 1

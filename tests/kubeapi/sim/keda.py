@@ -11,9 +11,9 @@ As KEDA 2.20's `ScaledObjectReconciler` and scale loop:
 - status: `scaleTargetKind` (`apps/v1.Deployment`), `scaleTargetGVKR`, `originalReplicaCount` (the target's
   replicas when KEDA first saw it), `hpaName`, `externalMetricNames`, `triggersTypes`,
   `authenticationsTypes`, `lastActiveTime`, `health`;
-- creates/updates the HPA `keda-hpa-<name>` (or `advanced.horizontalPodAutoscalerConfig.name`), owned by the
-  ScaledObject: min `max(minReplicaCount, 1)`, max `maxReplicaCount`, one External metric per trigger
-  (`s<i>-rabbitmq-<queue>`, selector `scaledobject.keda.sh/name`, AverageValue target) and the behavior;
+- creates/updates the HPA `keda-hpa-<name>` owned by the ScaledObject (`keda_objects.hpa_manifest`), with
+  one External metric per trigger (`s<i>-rabbitmq-<queue>`); trigger parameters come from the
+  TriggerAuthentication and the target's env (`keda_objects.trigger_auth`);
 - every `pollingInterval` reads each trigger's queue depth (`queues`), sets `Active`, and writes
   `spec.replicas` through the target's `/scale` for 0 → 1 (activation) and N → 0 (after `cooldownPeriod`);
   events `KEDAScaleTargetActivated` / `KEDAScaleTargetDeactivated`, `KEDAScalerFailed` when a queue cannot
@@ -31,7 +31,6 @@ for several metrics), or admission webhook; times are multiplied by `autoscaler_
 from __future__ import annotations
 
 import asyncio
-import base64
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -46,10 +45,17 @@ from tests.kubeapi.sim.client import (
     STATEFULSETS,
     TRIGGERAUTHS,
     Resource,
-    owner_reference,
 )
 from tests.kubeapi.sim.events import rfc3339
 from tests.kubeapi.sim.informer import Key, WorkQueue, key_of
+from tests.kubeapi.sim.keda_objects import (
+    COMPONENT,
+    NAME_LABEL,
+    container_env,
+    hpa_manifest,
+    hpa_name,
+    trigger_auth,
+)
 from tests.kubeapi.sim.keda_triggers import (
     READY_MESSAGE,
     TARGET_ERROR,
@@ -63,9 +69,7 @@ from tests.kubeapi.sim.keda_triggers import (
 from tests.kubeapi.sim.queues import DepthUnavailable, QueueReader
 from tests.kubeapi.sim.shared import Shared, parse_time
 
-COMPONENT = "keda-operator"
 FINALIZER = "finalizer.keda.sh"
-NAME_LABEL = "scaledobject.keda.sh/name"
 TARGETS: dict[tuple[str, str], tuple[Resource, str]] = {
     ("apps/v1", "Deployment"): (DEPLOYMENTS, "deployments"),
     ("apps/v1", "StatefulSet"): (STATEFULSETS, "statefulsets"),
@@ -85,11 +89,6 @@ class Loop:
     metrics: dict[str, float] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
     created: float = field(default_factory=time.time)
-
-
-def hpa_name(so: Mapping[str, Any]) -> str:
-    config = ((so["spec"].get("advanced") or {}).get("horizontalPodAutoscalerConfig")) or {}
-    return str(config.get("name") or f"keda-hpa-{so['metadata']['name']}")
 
 
 def _conditions(so: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -229,14 +228,16 @@ class Keda:
         parsed_bounds = bounds(spec)
         triggers = spec.get("triggers") or []
         check_trigger_names(triggers)
-        env = self._env(target, ref.get("envSourceContainerName"))
+        env = container_env(target, ref.get("envSourceContainerName"), self.secrets.get)
         parsed: list[Trigger] = []
         auth_names = []
         for index, trigger in enumerate(triggers):
-            params, provider, auth_name = self._auth(namespace, trigger, target)
-            if auth_name:
-                auth_names.append(auth_name)
-            parsed.append(parse_trigger(index, trigger, auth=params, env=env, pod_identity=provider))
+            auth = trigger_auth(trigger, target, auths=self.auths.get, secrets=self.secrets.get)
+            if auth.name:
+                auth_names.append(auth.name)
+            parsed.append(
+                parse_trigger(index, trigger, auth=auth.params, env=env, pod_identity=auth.provider)
+            )
         status.update(
             scaleTargetKind=f"{api_version}.{kind}",
             scaleTargetGVKR={"group": "apps", "version": "v1", "kind": kind, "resource": plural},
@@ -250,106 +251,9 @@ class Keda:
             status["originalReplicaCount"] = int(target["spec"].get("replicas", 1))
         return Loop(uid=so["metadata"]["uid"], triggers=parsed, bounds=parsed_bounds, target=resource)
 
-    def _env(self, target: Mapping[str, Any], container_name: str | None) -> dict[str, str]:
-        containers = ((target["spec"].get("template") or {}).get("spec") or {}).get("containers") or []
-        chosen = next(
-            (c for c in containers if c.get("name") == container_name), containers[0] if containers else {}
-        )
-        env: dict[str, str] = {}
-        namespace = target["metadata"]["namespace"]
-        for variable in chosen.get("env") or []:
-            if "value" in variable:
-                env[variable["name"]] = str(variable["value"])
-            ref = (variable.get("valueFrom") or {}).get("secretKeyRef")
-            if ref:
-                value = self._secret(namespace, ref.get("name", ""), ref.get("key", ""))
-                if value is not None:
-                    env[variable["name"]] = value
-        return env
-
-    def _secret(self, namespace: str, name: str, key: str) -> str | None:
-        secret = self.secrets.get(namespace, name)
-        if secret is None:
-            return None
-        if key in (secret.get("stringData") or {}):
-            return str(secret["stringData"][key])
-        raw = (secret.get("data") or {}).get(key)
-        return base64.b64decode(raw).decode() if raw is not None else None
-
-    def _auth(
-        self, namespace: str, trigger: Mapping[str, Any], target: Mapping[str, Any]
-    ) -> tuple[dict[str, str], str, str]:
-        ref = trigger.get("authenticationRef") or {}
-        if not ref.get("name"):
-            return {}, "", ""
-        if ref.get("kind", "TriggerAuthentication") != "TriggerAuthentication":
-            raise CheckFailed(
-                "failed to ensure HPA is correctly created for ScaledObject",
-                f"error getting {ref['kind']}: the simulated cluster only has TriggerAuthentication",
-            )
-        auth = self.auths.get(namespace, ref["name"])
-        if auth is None:
-            raise CheckFailed(
-                "failed to ensure HPA is correctly created for ScaledObject",
-                f'error resolving auth params: triggerauthentications.keda.sh "{ref["name"]}" not found',
-            )
-        spec = auth.get("spec") or {}
-        params: dict[str, str] = {}
-        for item in spec.get("secretTargetRef") or []:
-            value = self._secret(namespace, item.get("name", ""), item.get("key", ""))
-            params[item["parameter"]] = value or ""
-        env = self._env(target, None)
-        for item in spec.get("env") or []:
-            params[item["parameter"]] = env.get(item.get("name", ""), "")
-        provider = str((spec.get("podIdentity") or {}).get("provider") or "")
-        return params, provider, ref["name"]
-
     async def _ensure_hpa(self, so: Mapping[str, Any], loop: Loop) -> None:
-        spec = so["spec"]
-        ref = spec["scaleTargetRef"]
-        metrics = [
-            {
-                "type": "External",
-                "external": {
-                    "metric": {
-                        "name": t.metric_name,
-                        "selector": {"matchLabels": {NAME_LABEL: so["metadata"]["name"]}},
-                    },
-                    "target": {"type": "AverageValue", "averageValue": _quantity(t.target)},
-                },
-            }
-            for t in loop.triggers
-        ]
-        name = hpa_name(so)
-        body: dict[str, Any] = {
-            "apiVersion": "autoscaling/v2",
-            "kind": "HorizontalPodAutoscaler",
-            "metadata": {
-                "name": name,
-                "namespace": so["metadata"]["namespace"],
-                "labels": {
-                    "app.kubernetes.io/managed-by": COMPONENT,
-                    "app.kubernetes.io/name": name,
-                    "app.kubernetes.io/part-of": so["metadata"]["name"],
-                    "app.kubernetes.io/version": "2.20.1",
-                    NAME_LABEL: so["metadata"]["name"],
-                },
-                "ownerReferences": [owner_reference(so)],
-            },
-            "spec": {
-                "scaleTargetRef": {
-                    "apiVersion": ref.get("apiVersion") or "apps/v1",
-                    "kind": ref.get("kind") or "Deployment",
-                    "name": ref["name"],
-                },
-                "minReplicas": max(loop.bounds.min, 1),
-                "maxReplicas": loop.bounds.max,
-                "metrics": metrics,
-            },
-        }
-        behavior = ((spec.get("advanced") or {}).get("horizontalPodAutoscalerConfig") or {}).get("behavior")
-        if behavior:
-            body["spec"]["behavior"] = behavior
+        body = hpa_manifest(so, loop.triggers, minimum=loop.bounds.min, maximum=loop.bounds.max)
+        name = body["metadata"]["name"]
         current = self.hpas.get(so["metadata"]["namespace"], name)
         if current is None:
             await self.kube.create(HPAS, so["metadata"]["namespace"], body, field_manager="keda")
@@ -506,10 +410,3 @@ class Keda:
 def _target_key(so: Mapping[str, Any]) -> str:
     ref = (so.get("spec") or {}).get("scaleTargetRef") or {}
     return f"{so['metadata'].get('namespace')}/{ref.get('name')}"
-
-
-def _quantity(value: float) -> str:
-    """A Kubernetes quantity for a target: `5`, or milli-units for fractions (`2500m`)."""
-    if float(value).is_integer():
-        return str(int(value))
-    return f"{round(value * 1000)}m"

@@ -27,14 +27,14 @@ import asyncio
 import logging
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any
 
 from tests.kubeapi.sim import failures, messages
 from tests.kubeapi.sim.client import CONFIGMAPS, PODS, SECRETS
 from tests.kubeapi.sim.events import rfc3339
 from tests.kubeapi.sim.informer import Key, WorkQueue, key_of
-from tests.kubeapi.sim.podstatus import RUNNING, TERMINATED, ContainerRecord, PodRecord, qos_class
+from tests.kubeapi.sim.kubelet_state import NodeInfo, Runtime, field_path, probe_output, pull_policy
+from tests.kubeapi.sim.podstatus import RUNNING, ContainerRecord, PodRecord, qos_class
 from tests.kubeapi.sim.shared import Shared
 from tests.kubeapi.sim.timing import (
     POD_SYNC_BACKOFF,
@@ -48,63 +48,6 @@ log = logging.getLogger(__name__)
 
 COMPONENT = "kubelet"
 IMAGE_SIZE = 48_123_456
-
-
-@dataclass(slots=True)
-class NodeInfo:
-    name: str
-    index: int
-    host_ip: str
-    images: set[str] = field(default_factory=set)
-    next_ip: int = 2
-
-    def allocate_ip(self) -> str:
-        address = f"10.244.{self.index}.{self.next_ip}"
-        self.next_ip = self.next_ip + 1 if self.next_ip < 254 else 2
-        return address
-
-
-@dataclass(slots=True)
-class Runtime:
-    """What the kubelet tracks for one pod besides its reported status."""
-
-    key: Key
-    pod: dict[str, Any]
-    record: PodRecord
-    node: NodeInfo
-    faults: dict[str, set[str]]
-    timers: list[asyncio.TimerHandle] = field(default_factory=list)
-    mount_failures: int = 0
-    pull_failures: dict[str, int] = field(default_factory=dict)
-    stopping: bool = False
-    alive: bool = True
-
-    def modes(self, container: str) -> set[str]:
-        return self.faults.get(container, set())
-
-
-def _field_path(container: ContainerRecord) -> str:
-    return f"spec.{'initContainers' if container.init else 'containers'}{{{container.name}}}"
-
-
-def _pull_policy(container: Mapping[str, Any]) -> str:
-    if container.get("imagePullPolicy"):
-        return str(container["imagePullPolicy"])
-    ref = failures.parse_image(container.get("image", ""))
-    tag = ref.tag if isinstance(ref, failures.ImageRef) else ""
-    digest = ref.digest if isinstance(ref, failures.ImageRef) else ""
-    return "Always" if tag == "latest" and not digest else "IfNotPresent"
-
-
-def _probe_output(container: Mapping[str, Any], probe: str, pod_ip: str) -> str:
-    spec = container.get(f"{probe.lower()}Probe") or {}
-    if "httpGet" in spec:
-        return "HTTP probe failed with statuscode: 503"
-    if "tcpSocket" in spec:
-        return f"dial tcp {pod_ip}:{spec['tcpSocket'].get('port')}: connect: connection refused"
-    if "grpc" in spec:
-        return f'timeout: failed to connect service ":{spec["grpc"].get("port")}" within 1s'
-    return ""
 
 
 class Kubelet:
@@ -206,7 +149,7 @@ class Kubelet:
             type_,
             reason,
             message,
-            field_path=_field_path(container) if container else None,
+            field_path=field_path(container) if container else None,
             host=runtime.node.name,
         )
 
@@ -296,7 +239,7 @@ class Kubelet:
             return
         forced = "image-pull" in runtime.modes(container.name)
         cached = ref.reference in runtime.node.images and not forced
-        if cached and _pull_policy(spec) != "Always":
+        if cached and pull_policy(spec) != "Always":
             self._event(runtime, "Normal", "Pulled", messages.already_present(image), container)
             self._create(runtime, container)
             return
@@ -386,7 +329,7 @@ class Kubelet:
     ) -> None:
         if container.state != RUNNING or (until is not None and time.monotonic() >= until):
             return
-        output = _probe_output(self._spec(runtime, container), probe, runtime.record.pod_ip)
+        output = probe_output(self._spec(runtime, container), probe, runtime.record.pod_ip)
         self._event(runtime, "Warning", "Unhealthy", messages.probe_failed(probe, output), container)
         self._later(runtime, self.t.probe_period, self._unhealthy, container, probe, until)
 
@@ -483,18 +426,3 @@ class Kubelet:
                     timer.cancel()
             for task in list(self._tasks):
                 task.cancel()
-
-
-def container_states(pod: Mapping[str, Any]) -> dict[str, str]:
-    """Container name → waiting reason, `Running` or terminated reason, for tests and demos."""
-    result = {}
-    status = pod.get("status") or {}
-    for item in (status.get("initContainerStatuses") or []) + (status.get("containerStatuses") or []):
-        state = item.get("state") or {}
-        if "running" in state:
-            result[item["name"]] = RUNNING
-        elif "terminated" in state:
-            result[item["name"]] = state["terminated"].get("reason") or TERMINATED
-        else:
-            result[item["name"]] = (state.get("waiting") or {}).get("reason", "")
-    return result
