@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from typing import Any
 
+import aio_pika
 import pytest
 from kubernetes_asyncio.client import AppsV1Api, AutoscalingV2Api, CoreV1Api, CustomObjectsApi
-from moto.server import ThreadedMotoServer
 
 from tests.kubeapi.server import KubeAPI
 from tests.kubeapi.sim.cluster import SimulatedCluster
 from tests.kubeapi.testing import eventually
+from tests.services.rabbitmq import VirtualHost
 from tests.sim.helpers import condition, create_deployment, deployment
 
 NS = "default"
@@ -68,9 +68,10 @@ def rabbitmq_scaled_object(
     }
 
 
-async def rabbitmq_auth(client: Any, name: str) -> None:
-    """A Secret and TriggerAuthentication giving KEDA the broker's address and credentials."""
-    data = {"host": "amqp://127.0.0.1:1/", "username": "guest", "password": "not-used"}
+async def rabbitmq_auth(client: Any, name: str, host: str = "amqp://127.0.0.1:1/") -> None:
+    """A Secret and TriggerAuthentication giving KEDA the broker's address and credentials (by default an
+    address nothing listens on: tests that set the depth themselves never reach a broker)."""
+    data = {"host": host, "username": "guest", "password": "guest"}
     secret = {
         "metadata": {"name": f"{name}-rmq"},
         "data": {k: base64.b64encode(v.encode()).decode() for k, v in data.items()},
@@ -247,24 +248,17 @@ async def test_deleting_the_scaled_object_restores_the_original_replica_count(
         await eventually(restored)
 
 
-@pytest.fixture
-def moto() -> Iterator[str]:
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    try:
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
 async def test_depth_is_read_from_a_real_sqs_queue(
-    cluster: SimulatedCluster, kubeapi: KubeAPI, moto: str
+    cluster: SimulatedCluster, kubeapi: KubeAPI, sqs_endpoint: str
 ) -> None:
     from aiobotocore.session import get_session
 
     async with get_session().create_client(
-        "sqs", region_name="us-east-1", endpoint_url=moto, aws_access_key_id="k", aws_secret_access_key="s"
+        "sqs",
+        region_name="us-east-1",
+        endpoint_url=sqs_endpoint,
+        aws_access_key_id="k",
+        aws_secret_access_key="s",
     ) as sqs:
         url = (await sqs.create_queue(QueueName="asya-sqsecho"))["QueueUrl"]
         for index in range(23):
@@ -295,7 +289,7 @@ async def test_depth_is_read_from_a_real_sqs_queue(
                     "queueURL": url,
                     "queueLength": "5",
                     "awsRegion": "us-east-1",
-                    "awsEndpoint": moto,
+                    "awsEndpoint": sqs_endpoint,
                 },
                 "authenticationRef": {"name": "sqsecho-trigger-auth"},
             }
@@ -306,3 +300,33 @@ async def test_depth_is_read_from_a_real_sqs_queue(
             assert await replicas(client, "sqsecho") == 5
 
         await eventually(five)
+
+
+async def publish(vhost: VirtualHost, queue: str, count: int) -> None:
+    connection = await aio_pika.connect(vhost.amqp_url, timeout=10)
+    async with connection:
+        channel = await connection.channel()
+        await channel.declare_queue(queue, durable=True)
+        for index in range(count):
+            await channel.default_exchange.publish(aio_pika.Message(str(index).encode()), routing_key=queue)
+
+
+@pytest.mark.parametrize("protocol", ["amqp", "http"])
+async def test_depth_is_read_from_a_real_rabbitmq_queue(
+    cluster: SimulatedCluster, kubeapi: KubeAPI, rabbitmq_vhost: VirtualHost, protocol: str
+) -> None:
+    """KEDA's passive declare (amqp) or management API request (http) sees the 23 messages."""
+    await publish(rabbitmq_vhost, "asya-rmq", 23)
+    node = rabbitmq_vhost.node
+    host = node.amqp_url if protocol == "amqp" else node.management_url + "/"
+    async with kubeapi.api_client() as client:
+        await create_deployment(client, NS, deployment("rmq", 1))
+        await rabbitmq_auth(client, "rmq", host)
+        body = rabbitmq_scaled_object("rmq", protocol=protocol, vhostName=rabbitmq_vhost.name)
+        await create_scaled_object(client, body)
+
+        async def five() -> None:
+            assert await replicas(client, "rmq") == 5
+
+        # the management API's statistics lag a few seconds behind the queue
+        await eventually(five, within=30)

@@ -15,6 +15,7 @@ Connections and clients are kept per endpoint and credentials, and every call ha
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 from collections.abc import Mapping
 from typing import Any
@@ -91,8 +92,11 @@ class QueueReader:
             netloc += f":{parts.port}"
         base = urlunsplit((parts.scheme, netloc, prefix, "", ""))
         url = f"{base}/api/queues/{quote(trigger.vhost, safe='')}/{quote(trigger.queue, safe='')}"
-        auth = aiohttp.BasicAuth(trigger.username, trigger.password) if trigger.username else None
-        async with self._http.get(url, auth=auth) as response:
+        headers = {}
+        if trigger.username:
+            token = base64.b64encode(f"{trigger.username}:{trigger.password}".encode()).decode()
+            headers["Authorization"] = f"Basic {token}"
+        async with self._http.get(url, headers=headers) as response:
             if response.status != 200:
                 body = await response.text()
                 raise DepthUnavailable(
