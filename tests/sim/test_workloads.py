@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+from typing import Any
 
+from kubernetes_asyncio import watch
 from kubernetes_asyncio.client import AppsV1Api, CoreV1Api
 
 from tests.kubeapi.server import KubeAPI
@@ -65,6 +68,21 @@ async def test_deployment_of_three_becomes_three_ready_pods_and_status_three_of_
             assert pod.status.pod_ip.startswith("10.244.")
 
 
+async def observe_rollout(client: Any, listing: Any, seen: list[tuple[int, int]]) -> None:
+    live = {pod.metadata.name: pod for pod in listing.items}
+    version = listing.metadata.resource_version
+    async with watch.Watch() as stream:
+        async for event in stream.stream(
+            CoreV1Api(client).list_namespaced_pod, NS, label_selector="app=roll", resource_version=version
+        ):
+            pod = event["object"]
+            if event["type"] == "DELETED" or pod.metadata.deletion_timestamp:
+                live.pop(pod.metadata.name, None)
+            else:
+                live[pod.metadata.name] = pod
+            seen.append((len(live), sum(1 for p in live.values() if is_ready(p))))
+
+
 async def test_template_change_rolls_the_pods_to_a_new_replica_set(
     cluster: SimulatedCluster, kubeapi: KubeAPI
 ) -> None:
@@ -81,6 +99,9 @@ async def test_template_change_rolls_the_pods_to_a_new_replica_set(
             return {pod.metadata.labels["pod-template-hash"] for pod in found}
 
         before = await eventually(all_ready)
+        seen: list[tuple[int, int]] = []  # (live pods, ready live pods) after every pod event of the rollout
+        listing = await CoreV1Api(client).list_namespaced_pod(NS, label_selector="app=roll")
+        observer = asyncio.create_task(observe_rollout(client, listing, seen))
         patch = {"spec": {"template": {"spec": {"containers": [container(image="nginx:1.28")]}}}}
         await apps.patch_namespaced_deployment("roll", NS, patch)
 
@@ -92,6 +113,12 @@ async def test_template_change_rolls_the_pods_to_a_new_replica_set(
             assert all(pod.spec.containers[0].image == "nginx:1.28" for pod in found)
 
         await eventually(rolled)
+        assert not observer.done()  # still watching: it did not fail
+        observer.cancel()
+        # maxSurge 25% of 3 rounds up to 1, maxUnavailable rounds down to 0: new pods first, never fewer than
+        # three ready, never more than four alive
+        assert max(live for live, _ in seen) == 4
+        assert min(ready for _, ready in seen) >= 3
         replicasets = (await apps.list_namespaced_replica_set(NS, label_selector="app=roll")).items
         assert sorted(rs.spec.replicas for rs in replicasets) == [0, 3]
         deployed = await apps.read_namespaced_deployment("roll", NS)
@@ -207,3 +234,24 @@ async def test_namespace_deletion_completes_with_running_pods(
             assert "doomed" not in names
 
         await eventually(gone)
+
+
+async def test_a_rollout_that_never_becomes_available_exceeds_its_progress_deadline(
+    cluster: SimulatedCluster, kubeapi: KubeAPI
+) -> None:
+    async with kubeapi.api_client() as client:
+        body = deployment("stuck", 1, fail="crash-loop")
+        body["spec"]["progressDeadlineSeconds"] = 10  # 0.1 s with the tests' compressed deadlines
+        await create_deployment(client, NS, body)
+
+        async def exceeded() -> None:
+            status = (await AppsV1Api(client).read_namespaced_deployment("stuck", NS)).status
+            progressing = next(
+                (c for c in (status.conditions if status else None) or [] if c.type == "Progressing"), None
+            )
+            assert progressing is not None
+            assert (progressing.status, progressing.reason) == ("False", "ProgressDeadlineExceeded")
+            assert progressing.message.startswith('ReplicaSet "stuck-')
+            assert progressing.message.endswith('" has timed out progressing.')
+
+        await eventually(exceeded)

@@ -18,7 +18,7 @@ Messages always show the real (unscaled) durations, formatted like Go's `time.Du
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 CRASH_BACKOFF_INITIAL = 10.0
 CRASH_BACKOFF_MAX = 300.0
@@ -66,10 +66,6 @@ class Timings:
             autoscaler_scale=0.01,
             grace_scale=0.01,
         )
-
-    def with_(self, **changes: float) -> Timings:
-        """A copy with some delays changed."""
-        return replace(self, **changes)
 
 
 def crash_backoff(restarts: int) -> float:

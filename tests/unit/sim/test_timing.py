@@ -40,4 +40,3 @@ def test_durations_print_like_go(seconds: float, text: str) -> None:
 def test_fast_timings_compress_back_off_and_autoscaling_but_keep_defaults_real() -> None:
     assert Timings().backoff_scale == 1.0
     assert Timings.fast().backoff_scale < 0.1
-    assert Timings.fast().with_(start_delay=2.0).start_delay == 2.0
