@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from kubernetes_asyncio.client import AppsV1Api
+from kubernetes_asyncio.client import AppsV1Api, CoreV1Api
 
 from tests.kubeapi.server import KubeAPI
 from tests.kubeapi.sim.cluster import SimConfig, SimulatedCluster
@@ -109,3 +109,30 @@ async def test_full_nodes_leave_the_next_pod_pending_until_room_is_made(
 def sim_config() -> SimConfig:
     """Two small nodes: three pods of 600m fill them."""
     return SimConfig(timings=Timings.fast(), nodes=2, cpu="1", memory="4Gi")
+
+
+async def test_cordoned_nodes_take_no_pods_until_uncordoned(
+    cluster: SimulatedCluster, kubeapi: KubeAPI
+) -> None:
+    async with kubeapi.api_client() as client:
+        core = CoreV1Api(client)
+        for node in ("sim-node-1", "sim-node-2"):
+            await core.patch_node(node, {"spec": {"unschedulable": True}})
+        await create_deployment(client, NS, deployment("cordoned"))
+        expected = (
+            "0/2 nodes are available: 2 node(s) were unschedulable. preemption: 0/2 nodes are available: "
+            "2 Preemption is not helpful for scheduling."
+        )
+
+        async def stuck() -> None:
+            assert condition(await only_pod(client, "cordoned"), "PodScheduled").message == expected
+
+        await eventually(stuck)
+        await core.patch_node("sim-node-2", {"spec": {"unschedulable": False}})
+
+        async def placed() -> None:
+            pod = await only_pod(client, "cordoned")
+            assert pod.spec.node_name == "sim-node-2"
+            assert is_ready(pod)
+
+        await eventually(placed)

@@ -64,6 +64,7 @@ class Kubelet:
         self.secrets = shared.informer(SECRETS)
         self.events = shared.recorder(COMPONENT)
         self.status_queue: WorkQueue[Key] = WorkQueue("kubelet-status", self._write_status, workers=8)
+        self.deletions: WorkQueue[tuple[str, str, str]] = WorkQueue("kubelet-delete", self._delete, workers=4)
         self.runtimes: dict[Key, Runtime] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._closed = False
@@ -98,7 +99,7 @@ class Kubelet:
         if node is None or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
             return
         if pod["metadata"].get("deletionTimestamp"):
-            self._spawn(self._confirm_deletion(pod))
+            self._confirm_deletion(pod)
             return
         self._admit(pod, node)
 
@@ -396,14 +397,19 @@ class Kubelet:
                     now, reason="Error" if stubborn else "Completed", exit_code=137 if stubborn else 0
                 )
         runtime.record.sandbox_ready = False
-        await self._write_status(runtime.key)
-        await self._confirm_deletion(runtime.pod)
+        try:
+            await self._write_status(runtime.key)
+        finally:
+            self._confirm_deletion(runtime.pod)
 
-    async def _confirm_deletion(self, pod: Mapping[str, Any]) -> None:
+    def _confirm_deletion(self, pod: Mapping[str, Any]) -> None:
+        """Queues the final DELETE (grace period 0, uid precondition); the queue retries until it is done."""
         metadata = pod["metadata"]
-        await self.kube.delete(
-            PODS, metadata["namespace"], metadata["name"], grace_period=0, uid=metadata["uid"]
-        )
+        self.deletions.add((metadata["namespace"], metadata["name"], metadata["uid"]))
+
+    async def _delete(self, target: tuple[str, str, str]) -> None:
+        namespace, name, uid = target
+        await self.kube.delete(PODS, namespace, name, grace_period=0, uid=uid)
 
     # Status --------------------------------------------------------------------------------------------
 
@@ -418,7 +424,7 @@ class Kubelet:
 
     async def run(self) -> None:
         try:
-            await self.status_queue.run()
+            await asyncio.gather(self.status_queue.run(), self.deletions.run())
         finally:
             self._closed = True
             for runtime in list(self.runtimes.values()):

@@ -129,7 +129,7 @@ class ReplicaSetController:
         }
         gate = asyncio.Semaphore(CREATE_CONCURRENCY)
 
-        async def one() -> None:
+        async def one() -> ApiError | None:
             async with gate:
                 try:
                     pod = await self.kube.create(PODS, rs["metadata"]["namespace"], body)
@@ -140,12 +140,15 @@ class ReplicaSetController:
                     self.events.record(
                         rs, "Warning", "FailedCreate", f"Error creating: {error.body.get('message', error)}"
                     )
-                    return
+                    return error
                 self.events.record(
                     rs, "Normal", "SuccessfulCreate", messages.created_pod(pod["metadata"]["name"])
                 )
+                return None
 
-        await asyncio.gather(*(one() for _ in range(count)))
+        errors = [error for error in await asyncio.gather(*(one() for _ in range(count))) if error]
+        if errors:
+            raise errors[0]  # the queue retries the ReplicaSet with back-off, as the real controller does
 
     async def _delete(self, rs: dict[str, Any], pod: dict[str, Any]) -> None:
         name = pod["metadata"]["name"]

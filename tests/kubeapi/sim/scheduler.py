@@ -170,7 +170,11 @@ class Scheduler:
         if feasible:
             best = min(feasible, key=lambda n: (self._used[n.name].cpu / n.cpu if n.cpu else 0.0, n.name))
             self._hold(key, best.name, pod)
-            patched = await self.kube.patch(PODS, key[0], key[1], {"spec": {"nodeName": best.name}})
+            try:
+                patched = await self.kube.patch(PODS, key[0], key[1], {"spec": {"nodeName": best.name}})
+            except Exception:
+                self._release(key)
+                raise
             if patched is None:
                 self._release(key)
                 return

@@ -60,7 +60,7 @@ class Timings:
             stop_delay=0.01,
             crash_after=0.05,
             fail_after=0.3,
-            slow_start=1.0,
+            slow_start=0.5,
             probe_period=0.1,
             backoff_scale=0.01,
             autoscaler_scale=0.01,
