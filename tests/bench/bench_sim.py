@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import resource
 import time
+from typing import Any
 
 from kubernetes_asyncio.client import AppsV1Api
 
@@ -19,6 +20,7 @@ from tests.kubeapi.server import KubeAPI
 from tests.kubeapi.sim.client import DEPLOYMENTS as DEPLOYMENTS_RESOURCE
 from tests.kubeapi.sim.client import Kube
 from tests.kubeapi.sim.cluster import SimConfig, SimulatedCluster
+from tests.sim.helpers import container, deployment
 
 DEPLOYMENTS = 1000
 REPLICAS = 3
@@ -33,21 +35,8 @@ def rss_mib() -> float:
     return 0.0
 
 
-def _deployment(index: int) -> dict[str, object]:
-    name = f"bench-{index:04d}"
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": name},
-        "spec": {
-            "replicas": REPLICAS,
-            "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {"containers": [{"name": "app", "image": "python:3.13-slim"}]},
-            },
-        },
-    }
+def _deployment(index: int) -> dict[str, Any]:
+    return deployment(f"bench-{index:04d}", REPLICAS, containers=[container(image="python:3.13-slim")])
 
 
 async def _all_ready(kube: Kube, version: str) -> None:

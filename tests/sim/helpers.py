@@ -63,6 +63,13 @@ async def pods(client: Any, namespace: str, app: str) -> list[Any]:
     return [pod for pod in listing.items if pod.metadata.deletion_timestamp is None]
 
 
+async def only_pod(client: Any, app: str, namespace: str = "default") -> Any:
+    """The one live pod of an app (the check fails, so `eventually` retries, while there is not just one)."""
+    found = await pods(client, namespace, app)
+    assert len(found) == 1
+    return found[0]
+
+
 async def events(client: Any, namespace: str, name: str) -> list[Any]:
     listing = await CoreV1Api(client).list_namespaced_event(
         namespace, field_selector=f"involvedObject.name={name}"

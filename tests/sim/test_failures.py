@@ -18,16 +18,10 @@ from tests.sim.helpers import (
     deployment,
     events,
     is_ready,
-    pods,
+    only_pod,
 )
 
 NS = "default"
-
-
-async def only_pod(client: Any, app: str) -> Any:
-    found = await pods(client, NS, app)
-    assert len(found) == 1
-    return found[0]
 
 
 def waiting(pod: Any, index: int = 0) -> Any:

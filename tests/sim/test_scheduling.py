@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from kubernetes_asyncio.client import AppsV1Api, CoreV1Api
 
@@ -11,15 +9,18 @@ from tests.kubeapi.server import KubeAPI
 from tests.kubeapi.sim.cluster import SimConfig, SimulatedCluster
 from tests.kubeapi.sim.timing import Timings
 from tests.kubeapi.testing import eventually
-from tests.sim.helpers import condition, container, create_deployment, deployment, events, is_ready, pods
+from tests.sim.helpers import (
+    condition,
+    container,
+    create_deployment,
+    deployment,
+    events,
+    is_ready,
+    only_pod,
+    pods,
+)
 
 NS = "default"
-
-
-async def only_pod(client: Any, app: str) -> Any:
-    found = await pods(client, NS, app)
-    assert len(found) == 1
-    return found[0]
 
 
 async def test_the_unschedulable_mode_keeps_a_small_pod_pending(

@@ -29,8 +29,9 @@ from typing import Any
 from tests.kubeapi.sim import messages
 from tests.kubeapi.sim.client import DEPLOYMENTS, PODS, REPLICASETS, ApiError, controller_uid, owner_reference
 from tests.kubeapi.sim.events import rfc3339
-from tests.kubeapi.sim.informer import Key, WorkQueue, key_of
+from tests.kubeapi.sim.informer import Key, key_of
 from tests.kubeapi.sim.naming import template_hash
+from tests.kubeapi.sim.owners import OwnerController
 from tests.kubeapi.sim.shared import Shared, parse_time
 
 COMPONENT = "deployment-controller"
@@ -65,39 +66,20 @@ def _revision(rs: Mapping[str, Any]) -> int:
     return int((rs["metadata"].get("annotations") or {}).get(REVISION, "0") or 0)
 
 
-class DeploymentController:
+class DeploymentController(OwnerController):
     def __init__(self, shared: Shared) -> None:
-        self.shared = shared
-        self.kube = shared.kube
-        self.deployments = shared.informer(DEPLOYMENTS)
-        self.replicasets = shared.informer(REPLICASETS)
+        super().__init__(shared, DEPLOYMENTS, REPLICASETS, component=COMPONENT, workers=8)
+        self.deployments = self.owners
         self.pods = shared.informer(PODS)
-        self.replicasets.add_index("controller", lambda rs: [uid] if (uid := controller_uid(rs)) else [])
-        self.events = shared.recorder(COMPONENT)
-        self.queue: WorkQueue[Key] = WorkQueue("deployments", self.sync, workers=8)
-        self._by_uid: dict[str, Key] = {}
-        self.deployments.on_change(self._on_deployment)
-        self.replicasets.on_change(self._on_replicaset)
-
-    def _on_deployment(self, kind: str, obj: dict[str, Any], previous: dict[str, Any] | None) -> None:
-        if kind == "DELETED":
-            self._by_uid.pop(obj["metadata"]["uid"], None)
-            self.queue.forget(key_of(obj))
-            return
-        self._by_uid[obj["metadata"]["uid"]] = key_of(obj)
-        self.queue.add(key_of(obj))
-
-    def _on_replicaset(self, kind: str, rs: dict[str, Any], previous: dict[str, Any] | None) -> None:
-        key = self._by_uid.get(controller_uid(rs) or "")
-        if key is not None:
-            self.queue.add(key)
+        self.pods.add_index("controller", lambda pod: [uid] if (uid := controller_uid(pod)) else [])
 
     async def sync(self, key: Key) -> None:
         deployment = self.deployments.get(*key)
         if deployment is None or deployment["metadata"].get("deletionTimestamp"):
             return
-        replicasets = self.replicasets.by_index("controller", deployment["metadata"]["uid"])
-        replicasets = [rs for rs in replicasets if not rs["metadata"].get("deletionTimestamp")]
+        replicasets = [
+            rs for rs in self.dependents(deployment) if not rs["metadata"].get("deletionTimestamp")
+        ]
         template = deployment["spec"].get("template") or {}
         hash_ = template_hash(template)
         new = next(
@@ -243,13 +225,8 @@ class DeploymentController:
         for rs in old:
             await self._scale(deployment, rs, 0)
         old_uids = {rs["metadata"]["uid"] for rs in old}
-        namespace = deployment["metadata"]["namespace"]
-        if any(
-            controller_uid(pod) in old_uids
-            for pod in self.pods.items()
-            if pod["metadata"].get("namespace") == namespace
-        ):
-            return new, False
+        if any(self.pods.by_index("controller", uid) for uid in old_uids):
+            return new, False  # Recreate: the old pods must be gone first
         created = False
         if new is None:
             new = await self._create_new(deployment, old, hash_, replicas, replicas)
@@ -380,9 +357,6 @@ class DeploymentController:
         if current.get("status") == "True":
             self.queue.add_after(key_of(deployment), max(last + deadline - time.time(), 0.0) + 0.05)
         return current
-
-    async def run(self) -> None:
-        await self.queue.run()
 
 
 def _condition(

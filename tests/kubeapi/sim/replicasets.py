@@ -21,8 +21,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from tests.kubeapi.sim import messages
-from tests.kubeapi.sim.client import PODS, REPLICASETS, ApiError, controller_uid, owner_reference
-from tests.kubeapi.sim.informer import Key, WorkQueue, key_of
+from tests.kubeapi.sim.client import PODS, REPLICASETS, ApiError, owner_reference
+from tests.kubeapi.sim.informer import Key, key_of
+from tests.kubeapi.sim.owners import OwnerController
 from tests.kubeapi.sim.shared import Shared, is_active, is_available, is_ready, ready_since
 
 log = logging.getLogger(__name__)
@@ -52,41 +53,24 @@ def deletion_rank(pod: Mapping[str, Any]) -> tuple[Any, ...]:
     )
 
 
-class ReplicaSetController:
+class ReplicaSetController(OwnerController):
     def __init__(self, shared: Shared) -> None:
-        self.shared = shared
-        self.kube = shared.kube
-        self.replicasets = shared.informer(REPLICASETS)
-        self.pods = shared.informer(PODS)
-        self.pods.add_index("controller", lambda pod: [uid] if (uid := controller_uid(pod)) else [])
-        self.events = shared.recorder(COMPONENT)
-        self.queue: WorkQueue[Key] = WorkQueue("replicasets", self.sync, workers=8)
-        self._by_uid: dict[str, Key] = {}
+        super().__init__(shared, REPLICASETS, PODS, component=COMPONENT, workers=8)
+        self.replicasets = self.owners
         self._expected: dict[Key, tuple[int, float]] = {}
-        self.replicasets.on_change(self._on_replicaset)
-        self.pods.on_change(self._on_pod)
 
-    def _on_replicaset(self, kind: str, rs: dict[str, Any], previous: dict[str, Any] | None) -> None:
-        key = key_of(rs)
-        if kind == "DELETED":
-            self._by_uid.pop(rs["metadata"]["uid"], None)
-            self._expected.pop(key, None)
-            self.queue.forget(key)
-            return
-        self._by_uid[rs["metadata"]["uid"]] = key
-        self.queue.add(key)
+    def owner_deleted(self, key: Key) -> None:
+        self._expected.pop(key, None)
 
-    def _on_pod(self, kind: str, pod: dict[str, Any], previous: dict[str, Any] | None) -> None:
-        uid = controller_uid(pod) or (controller_uid(previous) if previous else None)
-        key = self._by_uid.get(uid or "")
-        if key is None:
-            return
+    def dependent_changed(
+        self, key: Key, kind: str, pod: dict[str, Any], previous: dict[str, Any] | None
+    ) -> None:
+        """A creation or deletion the controller expected has been observed."""
         was_active = previous is not None and is_active(previous)
         if kind == "ADDED" or (was_active and (kind == "DELETED" or not is_active(pod))):
             count, since = self._expected.get(key, (0, 0.0))
             if count > 0:
                 self._expected[key] = (count - 1, since)
-        self.queue.add(key)
 
     def _satisfied(self, key: Key) -> bool:
         count, since = self._expected.get(key, (0, 0.0))
@@ -96,8 +80,7 @@ class ReplicaSetController:
         rs = self.replicasets.get(*key)
         if rs is None:
             return
-        uid = rs["metadata"]["uid"]
-        pods = [pod for pod in self.pods.by_index("controller", uid) if is_active(pod)]
+        pods = [pod for pod in self.dependents(rs) if is_active(pod)]
         wanted = int(rs["spec"].get("replicas", 1))
         if self._satisfied(key) and not rs["metadata"].get("deletionTimestamp"):
             gap = wanted - len(pods)
@@ -180,6 +163,3 @@ class ReplicaSetController:
             {"status": status},
             subresource="status",
         )
-
-    async def run(self) -> None:
-        await self.queue.run()

@@ -25,9 +25,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from tests.kubeapi.sim import messages
-from tests.kubeapi.sim.client import PODS, STATEFULSETS, ApiError, controller_uid, owner_reference
-from tests.kubeapi.sim.informer import Key, WorkQueue, key_of
+from tests.kubeapi.sim.client import PODS, STATEFULSETS, ApiError, owner_reference
+from tests.kubeapi.sim.informer import Key
 from tests.kubeapi.sim.naming import template_hash
+from tests.kubeapi.sim.owners import OwnerController
 from tests.kubeapi.sim.shared import Shared, is_available, is_ready, is_terminating
 
 COMPONENT = "statefulset-controller"
@@ -44,31 +45,10 @@ def _running_and_ready(pod: Mapping[str, Any]) -> bool:
     return (pod.get("status") or {}).get("phase") == "Running" and is_ready(pod)
 
 
-class StatefulSetController:
+class StatefulSetController(OwnerController):
     def __init__(self, shared: Shared) -> None:
-        self.shared = shared
-        self.kube = shared.kube
-        self.sets = shared.informer(STATEFULSETS)
-        self.pods = shared.informer(PODS)
-        self.pods.add_index("controller", lambda pod: [uid] if (uid := controller_uid(pod)) else [])
-        self.events = shared.recorder(COMPONENT)
-        self.queue: WorkQueue[Key] = WorkQueue("statefulsets", self.sync, workers=4)
-        self._by_uid: dict[str, Key] = {}
-        self.sets.on_change(self._on_set)
-        self.pods.on_change(self._on_pod)
-
-    def _on_set(self, kind: str, obj: dict[str, Any], previous: dict[str, Any] | None) -> None:
-        if kind == "DELETED":
-            self._by_uid.pop(obj["metadata"]["uid"], None)
-            self.queue.forget(key_of(obj))
-            return
-        self._by_uid[obj["metadata"]["uid"]] = key_of(obj)
-        self.queue.add(key_of(obj))
-
-    def _on_pod(self, kind: str, pod: dict[str, Any], previous: dict[str, Any] | None) -> None:
-        key = self._by_uid.get(controller_uid(pod) or "")
-        if key is not None:
-            self.queue.add(key)
+        super().__init__(shared, STATEFULSETS, PODS, component=COMPONENT, workers=4)
+        self.sets = self.owners
 
     async def sync(self, key: Key) -> None:
         sts = self.sets.get(*key)
@@ -80,7 +60,7 @@ class StatefulSetController:
         replicas = int(spec.get("replicas", 1))
         parallel = spec.get("podManagementPolicy") == "Parallel"
         pods: dict[int, dict[str, Any]] = {}
-        for pod in self.pods.by_index("controller", sts["metadata"]["uid"]):
+        for pod in self.dependents(sts):
             number = ordinal(pod, name)
             if number is not None:
                 pods[number] = pod
@@ -209,6 +189,3 @@ class StatefulSetController:
             {"status": status},
             subresource="status",
         )
-
-    async def run(self) -> None:
-        await self.queue.run()

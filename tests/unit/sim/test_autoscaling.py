@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from tests.kubeapi.sim.autoscaling import (
     DEFAULT_DOWN,
     DEFAULT_UP,
     HpaMemory,
+    Proposal,
     Rules,
     hpa_replicas,
     keda_replicas,
@@ -71,104 +74,39 @@ def test_proposal_is_queue_over_target_rounded_up_within_tolerance() -> None:
     assert metric_proposal(10.5, 5, 2) == 2
 
 
+def hpa(memory: HpaMemory, proposal: int, current: int, now: float, **overrides: Any) -> Proposal:
+    """One HPA sync with the contract's behavior and bounds 1..10 unless overridden."""
+    args: dict[str, Any] = {
+        "minimum": 1,
+        "maximum": 10,
+        "up": CONTRACT_UP,
+        "down": CONTRACT_DOWN,
+        **overrides,
+    }
+    return hpa_replicas(proposal=proposal, current=current, memory=memory, now=now, **args)
+
+
 def test_scale_up_is_bounded_by_max_and_by_the_rate_policies() -> None:
-    memory = HpaMemory()
-    result = hpa_replicas(
-        proposal=30,
-        current=1,
-        minimum=1,
-        maximum=50,
-        up=CONTRACT_UP,
-        down=CONTRACT_DOWN,
-        memory=memory,
-        now=0.0,
-    )
+    result = hpa(HpaMemory(), 30, 1, 0.0, maximum=50)
     assert (result.replicas, result.limited) == (11, "ScaleUpLimit")
-    result = hpa_replicas(
-        proposal=30,
-        current=1,
-        minimum=1,
-        maximum=5,
-        up=CONTRACT_UP,
-        down=CONTRACT_DOWN,
-        memory=HpaMemory(),
-        now=0.0,
-    )
+    result = hpa(HpaMemory(), 30, 1, 0.0, maximum=5)
     assert (result.replicas, result.limited) == (5, "TooManyReplicas")
 
 
 def test_scale_down_waits_for_the_stabilization_window_then_one_pod_per_period() -> None:
     memory = HpaMemory()
-    hpa_replicas(
-        proposal=5,
-        current=5,
-        minimum=1,
-        maximum=10,
-        up=CONTRACT_UP,
-        down=CONTRACT_DOWN,
-        memory=memory,
-        now=0.0,
-    )
-    held = hpa_replicas(
-        proposal=1,
-        current=5,
-        minimum=1,
-        maximum=10,
-        up=CONTRACT_UP,
-        down=CONTRACT_DOWN,
-        memory=memory,
-        now=100.0,
-    )
+    hpa(memory, 5, 5, 0.0)
+    held = hpa(memory, 1, 5, 100.0)
     assert held.replicas == 5
     assert held.stabilized
-    step = hpa_replicas(
-        proposal=1,
-        current=5,
-        minimum=1,
-        maximum=10,
-        up=CONTRACT_UP,
-        down=CONTRACT_DOWN,
-        memory=memory,
-        now=301.0,
-    )
+    step = hpa(memory, 1, 5, 301.0)
     assert (step.replicas, step.limited) == (4, "ScaleDownLimit")
     record_scale(memory, 5, 4, 301.0, horizon=600)
-    again = hpa_replicas(
-        proposal=1,
-        current=4,
-        minimum=1,
-        maximum=10,
-        up=CONTRACT_UP,
-        down=CONTRACT_DOWN,
-        memory=memory,
-        now=330.0,
-    )
-    assert again.replicas == 4
+    assert hpa(memory, 1, 4, 330.0).replicas == 4
 
 
 def test_windows_and_periods_scale_with_the_time_knob() -> None:
     memory = HpaMemory()
-    fast = Rules(300, "Max", DEFAULT_DOWN.policies)
-    hpa_replicas(
-        proposal=5,
-        current=5,
-        minimum=1,
-        maximum=10,
-        up=DEFAULT_UP,
-        down=fast,
-        memory=memory,
-        now=0.0,
-        scale=0.01,
-    )
-    result = hpa_replicas(
-        proposal=1,
-        current=5,
-        minimum=1,
-        maximum=10,
-        up=DEFAULT_UP,
-        down=fast,
-        memory=memory,
-        now=3.1,
-        scale=0.01,
-    )
-    assert result.replicas == 1
+    fast = {"up": DEFAULT_UP, "down": Rules(300, "Max", DEFAULT_DOWN.policies), "scale": 0.01}
+    hpa(memory, 5, 5, 0.0, **fast)
+    assert hpa(memory, 1, 5, 3.1, **fast).replicas == 1
