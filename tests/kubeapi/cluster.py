@@ -305,7 +305,9 @@ class Cluster:
             meta.pop("generation", None)
         obj = self._prepare_create(rt, obj)
         if rt.custom:
-            obj = seams.admit_custom_resource(rt=rt, obj=obj, old=None, subresource="")
+            obj = seams.admit_custom_resource(
+                rt=rt, obj=obj, old=None, subresource="", field_validation=seams.field_validation.get()
+            )
         if entries is None:
             given = meta.get("managedFields")
             base = entries_of(obj) if given not in (None, []) else []
@@ -664,7 +666,13 @@ class Cluster:
         if causes:
             raise errors.invalid(rt.kind, rt.group, name, causes)
         if rt.custom:  # defaulting happens before the generation is compared, as on decode in the server
-            new = seams.admit_custom_resource(rt=rt, obj=new, old=old, subresource=subresource)
+            new = seams.admit_custom_resource(
+                rt=rt,
+                obj=new,
+                old=old,
+                subresource=subresource,
+                field_validation=seams.field_validation.get(),
+            )
             meta = new["metadata"]
         if rt.generation and spec_changed(old, new, ignore_status=rt.status):
             meta["generation"] = int(old_meta.get("generation", 0)) + 1

@@ -13,17 +13,38 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from tests.kubeapi.resources import ResourceType
 
+# Per request (each request is its own task): the ``fieldValidation`` query parameter ("" when absent, which
+# the server treats as Warn), and the warnings to send back as ``Warning: 299 - "..."`` headers (kubectl
+# prints them).
+field_validation: ContextVar[str] = ContextVar("field_validation", default="")
+warnings: ContextVar[list[str] | None] = ContextVar("warnings", default=None)
+
+
+def warn(message: str) -> None:
+    """Add a ``Warning`` header to the response of the current request (no-op outside a request)."""
+    pending = warnings.get()
+    if pending is not None:
+        pending.append(message)
+
 
 def admit_custom_resource(
-    *, rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None, subresource: str
+    *,
+    rt: ResourceType,
+    obj: dict[str, Any],
+    old: dict[str, Any] | None,
+    subresource: str,
+    field_validation: str,
 ) -> dict[str, Any]:
     """The object to store for a write of a custom resource (``rt.raw_schema`` is its CRD version's schema).
 
-    Raise ``errors.StatusError`` (422 ``Invalid``) to reject the write.
+    ``field_validation`` is ``Strict``, ``Warn``, ``Ignore`` or "" (absent: Warn). Raise
+    ``errors.StatusError`` (422 ``Invalid``, or 400 for Strict unknown fields) to reject the write; call
+    :func:`warn` for Warn.
     """
     return obj
 
