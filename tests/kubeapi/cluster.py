@@ -20,8 +20,10 @@ rules that hold for all verbs:
 
 ObjectMeta is validated as on a real server (``validation``: names, labels, annotation size).
 
-Simplifications: built-in objects are not otherwise validated or defaulted (pods get ``status.phase:
-Pending``, namespaces ``spec.finalizers: [kubernetes]`` and ``status.phase: Active``); ``fieldValidation`` is
+Built-in objects get the defaults of ``defaults`` on every write (pods also ``status.phase: Pending``,
+namespaces ``spec.finalizers: [kubernetes]`` and ``status.phase: Active``).
+
+Simplifications: built-in objects are not otherwise validated or defaulted; ``fieldValidation`` is
 accepted and ignored for built-in types; dry-run runs every check and stores nothing.
 """
 
@@ -35,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.kubeapi import errors, seams, validation
+from tests.kubeapi import defaults, errors, seams, validation
 from tests.kubeapi.apply import apply as apply_merge
 from tests.kubeapi.builtins import builtin_types
 from tests.kubeapi.managed import Entry, entries_of, to_managed_fields, track_update
@@ -103,6 +105,7 @@ class Cluster:
         self.registry = Registry(builtin_types())
         self.clock = clock
         self.rng = random.Random(seed)
+        self._next_ip = 8  # 10.96.0.1 is the kubernetes Service's on a real cluster
         namespaces = self.type_of(NS_KEY)
         for name in DEFAULT_NAMESPACES:
             self.create(namespaces, "", {"metadata": {"name": name}}, manager="kube-apiserver")
@@ -303,7 +306,7 @@ class Cluster:
             meta["generation"] = 1
         else:
             meta.pop("generation", None)
-        obj = self._prepare_create(rt, obj)
+        obj = self._default(rt, self._prepare_create(rt, obj))
         if rt.custom:
             obj = seams.admit_custom_resource(
                 rt=rt, obj=obj, old=None, subresource="", field_validation=seams.field_validation.get()
@@ -350,6 +353,29 @@ class Cluster:
             return rt.convert_in(obj) if to_storage else obj
         obj["apiVersion"] = rt.storage_api_version if to_storage else rt.api_version
         return obj
+
+    def _default(
+        self, rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Built-in defaulting (``defaults``), which the server applies to every object it decodes."""
+        if rt.custom:
+            return obj
+        kind = rt.key
+        if kind == ("apps", "deployments"):
+            return defaults.deployment(obj)
+        if kind == ("apps", "statefulsets"):
+            return defaults.stateful_set(obj)
+        if kind == ("apps", "replicasets"):
+            return defaults.replica_set(obj)
+        if kind == ("", "pods"):
+            return defaults.pod(obj)
+        if kind == ("", "services"):
+            return defaults.service(obj, cluster_ip=self._cluster_ip, old=old)
+        return obj
+
+    def _cluster_ip(self) -> str:
+        self._next_ip += 1
+        return f"10.96.{self._next_ip // 254 % 256}.{self._next_ip % 254 + 1}"
 
     def _prepare_create(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
         if rt.status:
@@ -665,6 +691,8 @@ class Cluster:
         causes = validation.meta_causes(meta)
         if causes:
             raise errors.invalid(rt.kind, rt.group, name, causes)
+        new = self._default(rt, new, old)
+        meta = new["metadata"]
         if rt.custom:  # defaulting happens before the generation is compared, as on decode in the server
             new = seams.admit_custom_resource(
                 rt=rt,
