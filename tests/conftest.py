@@ -10,6 +10,10 @@ import os
 
 import pytest
 
+# Shared fixtures of every tier: the Kubernetes API emulator (`kubeapi`) and the real services the suite
+# starts itself (a RabbitMQ node, moto for SQS).
+pytest_plugins = ["tests.kubeapi.fixtures", "tests.services.rabbitmq", "tests.services.moto"]
+
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
@@ -21,7 +25,3 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
             f"{skipped} test(s) skipped: a run with skips fails (ASYA_ALLOW_SKIPS=1 relaxes this)"
         )
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
-
-
-# The Kubernetes API emulator's fixtures (`kubeapi`).
-pytest_plugins = ["tests.kubeapi.fixtures"]

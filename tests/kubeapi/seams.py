@@ -2,13 +2,14 @@
 
 # SEAM: admission. Every write of a custom resource — create, update, every patch type, apply, on the main
 # resource and on /status and /scale — passes through :func:`admit_custom_resource` exactly once, after the
-# change is merged and before it is stored. For now it admits everything unchanged: no pruning, defaulting,
-# structural or CEL validation (``tests/kubeapi/schema.py`` is meant to be called from here, raising a
-# StatusError 422 built from its field causes).
+# change is merged and before it is stored. It runs ``schema.admit`` with the CRD version's schema (on /status
+# only ``.status`` is checked against the schema, as the server's status strategy does) and turns its causes
+# into the server's 422 ``Invalid`` Status. The server decides ``metadata.generation`` after pruning and
+# defaulting, so it is decided again here on the admitted object: a write that only adds unknown fields or
+# restates defaults does not bump it.
 #
-# SEAM: tables. Every request whose ``Accept`` asks for ``as=Table`` is answered by :func:`render_table`.
-# For now it returns None, and the caller then answers with the plain object or list, which kubectl also
-# accepts (it prints NAME and AGE) — ``tests/kubeapi/tables.py`` is meant to be called from here.
+# SEAM: tables. Every request whose ``Accept`` asks for ``as=Table`` is answered by :func:`render_table`
+# (``tables.render_table``): printer columns for custom resources, the built-in printers' columns otherwise.
 """
 
 from __future__ import annotations
@@ -16,7 +17,11 @@ from __future__ import annotations
 from contextvars import ContextVar
 from typing import Any
 
+from tests.kubeapi import errors, tables
+from tests.kubeapi.fielderrors import Invalid
+from tests.kubeapi.meta import spec_changed
 from tests.kubeapi.resources import ResourceType
+from tests.kubeapi.schema import admit
 
 # Per request (each request is its own task): the ``fieldValidation`` query parameter ("" when absent, which
 # the server treats as Warn), and the warnings to send back as ``Warning: 299 - "..."`` headers (kubectl
@@ -46,16 +51,56 @@ def admit_custom_resource(
     ``errors.StatusError`` (422 ``Invalid``, or 400 for Strict unknown fields) to reject the write; call
     :func:`warn` for Warn.
     """
-    return obj
+    if rt.raw_schema is None:
+        return obj
+    try:
+        admitted = admit(
+            schema=rt.raw_schema,
+            obj=obj,
+            old=old,
+            subresource="status" if subresource == "status" else None,
+        )
+    except Invalid as invalid:
+        name = str((obj.get("metadata") or {}).get("name", ""))
+        body = invalid.status(group=rt.group, kind=rt.kind, name=name)
+        raise errors.StatusError(422, "Invalid", body["message"], details=body["details"]) from None
+    if rt.generation and old is not None and subresource == "":
+        generation = int(old["metadata"].get("generation", 0))
+        if spec_changed(old, admitted, ignore_status=rt.status):
+            generation += 1
+        admitted["metadata"]["generation"] = generation
+    return admitted
 
 
 def render_table(
     *, rt: ResourceType, objects: list[dict[str, Any]], list_meta: dict[str, Any] | None, include_object: str
 ) -> dict[str, Any] | None:
-    """A meta.k8s.io/v1 Table for ``objects`` (one object when ``list_meta`` is None), or None for plain
-    output.
+    """A meta.k8s.io/v1 Table for ``objects`` (one object when ``list_meta`` is None).
 
     ``include_object`` is the ``includeObject`` query parameter (``None``/``Metadata``/``Object``, default
     ``Metadata`` as on the server); ``rt.printer_columns`` holds a CRD version's additionalPrinterColumns.
     """
-    return None
+    meta = list_meta if list_meta is not None else {}
+    if list_meta is None and objects:
+        meta = {"resourceVersion": (objects[0].get("metadata") or {}).get("resourceVersion")}
+    served = [
+        {
+            "apiVersion": rt.api_version,
+            "kind": rt.kind,
+            **{k: v for k, v in o.items() if k not in ("apiVersion", "kind")},
+        }
+        for o in objects
+    ]
+    try:
+        return tables.render_table(
+            group=rt.group,
+            resource=rt.plural,
+            objects=served,
+            printer_columns=list(rt.printer_columns) if rt.custom else None,
+            include_object=include_object,
+            resource_version=meta.get("resourceVersion"),
+            continue_token=meta.get("continue"),
+            remaining_item_count=meta.get("remainingItemCount"),
+        )
+    except ValueError as error:
+        raise errors.bad_request(str(error)) from None
