@@ -8,6 +8,7 @@ fieldValidation, warnings back as headers, and Table output for GET, LIST and ku
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import shutil
 from pathlib import Path
@@ -132,3 +133,25 @@ async def test_kubectl_prints_what_the_table_seam_renders(
     )
     out, _ = await asyncio.wait_for(process.communicate(), 60)
     assert out.decode().split() == ["NAME", "SIZE", "w", "7"]
+
+
+async def test_unknown_fields_follow_field_validation(kubeapi_client: Any) -> None:
+    """Strict refuses with the server's 400, Warn (or no parameter) warns and prunes, Ignore prunes."""
+    await client.ApiextensionsV1Api(kubeapi_client).create_custom_resource_definition(widget_crd())
+    custom = client.CustomObjectsApi(kubeapi_client)
+    body = widget("w", size=1, extra=True)
+    with pytest.raises(client.exceptions.ApiException) as caught:
+        await custom.create_namespaced_custom_object(*ARGS, body, field_validation="Strict")
+    assert caught.value.status == 400
+    assert json.loads(caught.value.body)["message"] == (
+        'Widget in version "v1" cannot be handled as a Widget: '
+        'strict decoding error: unknown field "spec.extra"'
+    )
+    created, _, headers = await custom.create_namespaced_custom_object_with_http_info(*ARGS, body)
+    assert headers.getall("Warning") == ['299 - "unknown field \\"spec.extra\\""']
+    assert created["spec"] == {"size": 1}
+    ignored = widget("v", size=1, extra=True)
+    _, _, headers = await custom.create_namespaced_custom_object_with_http_info(
+        *ARGS, ignored, field_validation="Ignore"
+    )
+    assert "Warning" not in headers
