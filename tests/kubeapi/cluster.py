@@ -17,6 +17,10 @@ rules that hold for all verbs:
   ``deletionGracePeriodSeconds`` is 0 deletes it (the DELETED event carries the final state).
 - Namespaced objects need an existing namespace (404) that is not terminating (403).
 - Custom resources pass through ``seams.admit_custom_resource`` once per write.
+- LIST: sorted by namespace/name (etcd's key order); ``limit`` pages with continue tokens that serve the rest
+  as of the first page's resourceVersion (from the history; 410 ``Expired`` once it is compacted away) and
+  ``remainingItemCount`` without selectors; ``resourceVersionMatch=Exact`` serves a past version. Unlike
+  the watch cache of a real server, ``resourceVersion=0`` does not make it ignore ``limit``.
 
 ObjectMeta is validated as on a real server (``validation``: names, labels, annotation size).
 
@@ -371,6 +375,8 @@ class Cluster:
             return defaults.pod(obj)
         if kind == ("", "services"):
             return defaults.service(obj, cluster_ip=self._cluster_ip, old=old)
+        if kind == NS_KEY:
+            return defaults.namespace(obj)
         return obj
 
     def _cluster_ip(self) -> str:

@@ -18,6 +18,8 @@ behind "a Deployment's ``spec.replicas`` falls back to 1 when its applier drops 
   ``port``, ``internalTrafficPolicy: Cluster``, ``ipFamilies: [IPv4]``, ``ipFamilyPolicy: SingleStack``, and
   a ``clusterIP`` from 10.96.0.0/16 (allocated by the caller; an update without one keeps the old one).
 
+- Namespace: the label ``kubernetes.io/metadata.name`` = its name (the server enforces it on every write).
+
 Not defaulted: anything else (probes' periods, pod ``priority`` and the tolerations that admission plugins
 add, HPA behaviour, ...). Functions return new dicts and never change their argument.
 """
@@ -164,3 +166,12 @@ def service(obj: Obj, *, cluster_ip: Callable[[], str], old: Obj | None = None) 
         return out
 
     return _spec(obj, change)
+
+
+def namespace(obj: Obj) -> Obj:
+    meta = obj.get("metadata") or {}
+    labels = meta.get("labels") or {}
+    name = meta.get("name", "")
+    if labels.get("kubernetes.io/metadata.name") == name:
+        return obj
+    return {**obj, "metadata": {**meta, "labels": {**labels, "kubernetes.io/metadata.name": name}}}

@@ -104,3 +104,11 @@ async def test_services_get_a_cluster_ip_that_updates_keep(kubeapi_client: Any) 
         {"metadata": {"name": "s"}, "spec": {"selector": {"app": "e"}, "ports": [{"port": 81}]}},
     )
     assert replaced.spec.cluster_ip == created.spec.cluster_ip
+
+
+async def test_namespaces_carry_their_name_label(kubeapi_client: Any) -> None:
+    v1 = client.CoreV1Api(kubeapi_client)
+    created = await v1.create_namespace({"metadata": {"name": "team"}})
+    assert created.metadata.labels == {"kubernetes.io/metadata.name": "team"}
+    selected = await v1.list_namespace(label_selector="kubernetes.io/metadata.name=team")
+    assert [n.metadata.name for n in selected.items] == ["team"]
