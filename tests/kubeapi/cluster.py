@@ -396,23 +396,9 @@ class Cluster:
         return obj
 
     def _prepare_crd(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+        _validate_crd(rt, obj)
         spec = obj.get("spec") or {}
         names = dict(spec.get("names") or {})
-        group, plural = spec.get("group", ""), names.get("plural", "")
-        name = obj["metadata"]["name"]
-        if name != f"{plural}.{group}":
-            raise errors.invalid(
-                rt.kind,
-                rt.group,
-                name,
-                [
-                    (
-                        "metadata.name",
-                        "FieldValueInvalid",
-                        f'Invalid value: "{name}": must be spec.names.plural+"."+spec.group',
-                    )
-                ],
-            )
         names.setdefault("singular", str(names.get("kind", "")).lower())
         names.setdefault("listKind", f"{names.get('kind', '')}List")
         versions = spec.get("versions") or []
@@ -699,6 +685,8 @@ class Cluster:
             raise errors.invalid(rt.kind, rt.group, name, causes)
         new = self._default(rt, new, old)
         meta = new["metadata"]
+        if rt.key == CRD_KEY and subresource == "":
+            _validate_crd(rt, new)
         if rt.custom:  # defaulting happens before the generation is compared, as on decode in the server
             new = seams.admit_custom_resource(
                 rt=rt,
@@ -901,3 +889,49 @@ def _decode_continue(token: str) -> tuple[int, str]:
         raise errors.bad_request(
             "continue key is not valid: incorrect encoded start resourceVersion"
         ) from None
+
+
+def _validate_crd(rt: ResourceType, crd: dict[str, Any]) -> None:
+    """The checks of a CRD without which it could not be served (a real server checks far more)."""
+    spec = crd.get("spec") if isinstance(crd.get("spec"), dict) else {}
+    names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
+    name = crd["metadata"]["name"]
+    causes: list[tuple[str, str, str]] = []
+    for field, value in (
+        ("spec.group", spec.get("group")),
+        ("spec.names.plural", names.get("plural")),
+        ("spec.names.kind", names.get("kind")),
+    ):
+        if not value or not isinstance(value, str):
+            causes.append((field, "FieldValueRequired", "Required value"))
+    if spec.get("scope") not in ("Namespaced", "Cluster"):
+        causes.append(
+            (
+                "spec.scope",
+                "FieldValueNotSupported",
+                f'Unsupported value: "{spec.get("scope")}": supported values: "Cluster", "Namespaced"',
+            )
+        )
+    versions = spec.get("versions")
+    if not isinstance(versions, list) or not versions:
+        causes.append(("spec.versions", "FieldValueInvalid", "Invalid value: must have at least one version"))
+    elif not all(isinstance(v, dict) and isinstance(v.get("name"), str) and v["name"] for v in versions):
+        causes.append(("spec.versions[0].name", "FieldValueRequired", "Required value"))
+    elif sum(1 for v in versions if v.get("storage")) != 1:
+        causes.append(
+            (
+                "spec.versions",
+                "FieldValueInvalid",
+                "Invalid value: must have exactly one version marked as storage version",
+            )
+        )
+    if not causes and name != f"{names['plural']}.{spec['group']}":
+        causes.append(
+            (
+                "metadata.name",
+                "FieldValueInvalid",
+                f'Invalid value: "{name}": must be spec.names.plural+"."+spec.group',
+            )
+        )
+    if causes:
+        raise errors.invalid(rt.kind, rt.group, name, causes)
