@@ -29,5 +29,22 @@ lint: $(STAMP)
 crd: $(STAMP)
 	$(BIN)/python -m controller crd > manifests/crd/asyncactors.asya.sh.yaml
 
+# The runtime script runs inside actor images with old Pythons: run its tests against the oldest supported
+# interpreter and the newest one on these machines (pyenv's builds). A missing interpreter fails the target.
+PYENV_ROOT ?= $(HOME)/.pyenv
+RUNTIME_PYTHON_VERSIONS ?= 3.8 3.13
+
+.PHONY: test-runtime-pythons
+test-runtime-pythons: $(STAMP)
+	@set -e; for version in $(RUNTIME_PYTHON_VERSIONS); do \
+	  python=$$(ls -d $(PYENV_ROOT)/versions/$$version.*/bin/python 2>/dev/null | sort -V | tail -n 1); \
+	  if [ -z "$$python" ]; then \
+	    echo "test-runtime-pythons: no Python $$version in $(PYENV_ROOT)/versions (pyenv install $$version)" >&2; \
+	    exit 1; \
+	  fi; \
+	  echo "== tests/runtime with the runtime under $$python"; \
+	  ASYA_RUNTIME_PYTHON=$$python $(BIN)/pytest -q tests/runtime; \
+	done
+
 bench: $(STAMP)
 	$(BIN)/python -m tests.bench

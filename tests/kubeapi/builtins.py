@@ -1,11 +1,12 @@
 """The built-in resource types the emulator serves, with the list semantics their Go types declare.
 
 Schemas here are sparse: only the lists and atomic structs that change how patches and server-side apply
-merge (``+listType=map`` keys, ``patchMergeKey``s, ``+structType=atomic``). Everything else is free-form, and
-built-in objects are neither validated nor defaulted (a real server would reject a Deployment without a
-selector and set ``protocol: TCP`` on ports). Pods carry no ``metadata.generation`` (as in 1.32);
-Deployments, ReplicaSets, StatefulSets, HPAs and CRDs do. ReplicaSets, Nodes and PersistentVolumeClaims are
-served for the simulators (a Deployment controller, a scheduler and kubelet, a StatefulSet controller).
+merge (``+listType=map`` keys and their defaults, ``patchMergeKey``s, ``+structType=atomic``). Everything
+else is free-form; built-in objects are not validated beyond ObjectMeta (a real server would reject a
+Deployment without a selector) and are defaulted as ``defaults`` says. Pods carry no
+``metadata.generation`` (as in 1.32); Deployments, ReplicaSets, StatefulSets, HPAs and CRDs do.
+ReplicaSets, Nodes and PersistentVolumeClaims are served for the simulators (a Deployment controller, a
+scheduler and kubelet, a StatefulSet controller).
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from tests.kubeapi.structure import Schema, atomic, map_list, obj, set_list, wit
 
 CONDITIONS = map_list(["type"])
 
+_PORT = obj(protocol={"type": "string", "default": "TCP"})
+
 CONTAINER = obj(
-    ports=map_list(["containerPort", "protocol"], smp_key="containerPort"),
+    ports=map_list(["containerPort", "protocol"], _PORT, smp_key="containerPort"),
     env=map_list(["name"]),
     volumeMounts=map_list(["mountPath"]),
     volumeDevices=map_list(["devicePath"]),
@@ -45,7 +48,7 @@ _WORKLOAD = obj(
     spec=obj(selector=atomic(), template=POD_TEMPLATE),
     status=obj(conditions=CONDITIONS),
 )
-_SERVICE = obj(spec=obj(ports=map_list(["port", "protocol"], smp_key="port"), selector=atomic()))
+_SERVICE = obj(spec=obj(ports=map_list(["port", "protocol"], _PORT, smp_key="port"), selector=atomic()))
 _HPA = obj(spec=obj(scaleTargetRef=obj()), status=obj(conditions=CONDITIONS))
 _NAMESPACE = obj(status=obj(conditions=CONDITIONS))
 _WITH_CONDITIONS = obj(status=obj(conditions=CONDITIONS))

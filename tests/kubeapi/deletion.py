@@ -79,8 +79,12 @@ class DeleteOptions:
                 ],
             )
         dry = pick("dryRun")
+        try:
+            grace_seconds = None if grace is None else int(grace)
+        except (TypeError, ValueError):
+            raise errors.bad_request(f'gracePeriodSeconds: Invalid value: "{grace}"') from None
         return cls(
-            grace_period_seconds=None if grace is None else int(grace),
+            grace_period_seconds=grace_seconds,
             propagation_policy=policy,
             orphan_dependents=None if orphan is None else str(orphan).lower() == "true",
             uid=pre.get("uid"),

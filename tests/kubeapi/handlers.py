@@ -136,6 +136,27 @@ async def handle_resource(
     *,
     on_start: Callable[[int], None] = lambda status: None,
 ) -> web.StreamResponse:
+    """Serve one resource request; warnings the admission seam raised become ``Warning`` headers."""
+    seams.field_validation.set(request.query.get("fieldValidation", ""))
+    pending: list[str] = []
+    seams.warnings.set(pending)
+    response = await _serve_resource(request, api, target, verb, rt, on_start=on_start)
+    if not response.prepared:
+        for message in pending:
+            escaped = message.replace("\\", "\\\\").replace('"', '\\"')
+            response.headers.add("Warning", f'299 - "{escaped}"')
+    return response
+
+
+async def _serve_resource(
+    request: web.BaseRequest,
+    api: KubeAPI,
+    target: Target,
+    verb: str,
+    rt: ResourceType,
+    *,
+    on_start: Callable[[int], None] = lambda status: None,
+) -> web.StreamResponse:
     cluster, query = api.cluster, request.query
     if target.namespace is not None and not rt.namespaced:
         raise errors.path_not_found(request.path)

@@ -235,6 +235,14 @@ class KubeAPI:
         except errors.StatusError as exc:
             log(exc.code)
             return status_response(exc)
+        except (asyncio.CancelledError, ConnectionResetError):
+            raise
+        except Exception as exc:  # a defect of the emulator: answer as the server does, keep serving
+            logger.exception("%s %s failed", request.method, path)
+            log(500)
+            return status_response(
+                errors.StatusError(500, "InternalError", f"Internal error occurred: {exc!r}")
+            )
         log(result.status)
         return result
 

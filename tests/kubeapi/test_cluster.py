@@ -235,3 +235,37 @@ async def test_labels_are_validated_on_update_too(kubeapi_client: Any) -> None:
     with pytest.raises(ApiException) as caught:
         await v1.patch_namespaced_config_map("a", "default", {"metadata": {"labels": {"app": "-x"}}})
     assert caught.value.status == 422
+
+
+async def test_owner_references_are_validated(kubeapi_client: Any) -> None:
+    v1 = client.CoreV1Api(kubeapi_client)
+    ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "o", "uid": "u1", "controller": True}
+    two_controllers = [ref, {**ref, "name": "p", "uid": "u2"}]
+    with pytest.raises(ApiException) as caught:
+        await v1.create_namespaced_config_map(
+            "default", {"metadata": {"name": "a", "ownerReferences": two_controllers}}
+        )
+    assert "Only one reference can have Controller set to true" in status_of(caught.value)["message"]
+    with pytest.raises(ApiException) as caught:
+        await v1.create_namespaced_config_map(
+            "default", {"metadata": {"name": "a", "ownerReferences": [{**ref, "uid": ""}]}}
+        )
+    assert status_of(caught.value)["details"]["causes"][0]["field"] == "metadata.ownerReferences.uid"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda crd: crd["spec"].pop("versions"), "spec.versions"),
+        (lambda crd: crd["spec"]["versions"][0].update(storage=False), "spec.versions"),
+        (lambda crd: crd["spec"]["names"].pop("kind"), "spec.names.kind"),
+        (lambda crd: crd["spec"].update(scope="Everywhere"), "spec.scope"),
+    ],
+)
+async def test_crds_that_cannot_be_served_are_422(kubeapi_client: Any, change: Any, field: str) -> None:
+    crd = widget_crd()
+    change(crd)
+    with pytest.raises(ApiException) as caught:
+        await client.ApiextensionsV1Api(kubeapi_client).create_custom_resource_definition(crd)
+    assert caught.value.status == 422
+    assert status_of(caught.value)["details"]["causes"][0]["field"] == field

@@ -2,7 +2,8 @@
 
 Names: DNS-1123 subdomains (253 characters) for most types, DNS-1123 labels (63) for namespaces, DNS-1035
 labels for services. Label keys (optional DNS-subdomain prefix, 63-character name) and values (63 characters),
-and the 256 KiB limit on all annotations together. Failures are one 422 ``Invalid`` with a cause per field.
+the 256 KiB limit on all annotations together, and ownerReferences (apiVersion, kind, name and uid required;
+at most one with ``controller: true``). Failures are one 422 ``Invalid`` with a cause per field.
 """
 
 from __future__ import annotations
@@ -77,6 +78,28 @@ def _key_causes(key: str) -> list[Cause]:
     return causes
 
 
+def _owner_causes(refs: Any) -> list[Cause]:
+    if not isinstance(refs, list):
+        return []
+    causes: list[Cause] = []
+    for ref in refs:
+        ref = ref if isinstance(ref, dict) else {}
+        for field, what in (("apiVersion", "version"), ("kind", "kind"), ("name", "name"), ("uid", "uid")):
+            if not ref.get(field):
+                causes.append(_invalid(f"metadata.ownerReferences.{field}", "", f"{what} must not be empty"))
+    controllers = [r for r in refs if isinstance(r, dict) and r.get("controller")]
+    if len(controllers) > 1:
+        names = " and ".join(f"{r.get('kind')}/{r.get('name')}" for r in controllers)
+        causes.append(
+            (
+                "metadata.ownerReferences",
+                "FieldValueInvalid",
+                f'Only one reference can have Controller set to true. Found "true" in references for {names}',
+            )
+        )
+    return causes
+
+
 def meta_causes(meta: dict[str, Any]) -> list[Cause]:
     """Causes for invalid labels and oversized annotations."""
     causes: list[Cause] = []
@@ -89,6 +112,7 @@ def meta_causes(meta: dict[str, Any]) -> list[Cause]:
                 causes.append(_invalid("metadata.labels", text, "must be no more than 63 characters"))
             if not _LABEL_VALUE.match(text):
                 causes.append(_invalid("metadata.labels", text, _VALUE_MSG))
+    causes.extend(_owner_causes(meta.get("ownerReferences")))
     annotations = meta.get("annotations") or {}
     if isinstance(annotations, dict):
         size = sum(len(str(k)) + len(str(v)) for k, v in annotations.items())

@@ -53,7 +53,11 @@ def test_actor_queue_name() -> None:
 
 def test_actor_ref_takes_the_processing_timeout_from_the_spec() -> None:
     spec = AsyncActorSpec.model_validate(
-        {"transport": "main", "timeout": {"processing": 45}, "workload": {"template": {"spec": {}}}}
+        {
+            "transport": "main",
+            "timeout": {"processing": 45},
+            "workload": {"template": {"spec": {"containers": [{"name": "asya-runtime"}]}}},
+        }
     )
     assert ActorRef.from_spec("a", "ns", spec) == ActorRef(name="a", namespace="ns", processing_timeout=45)
     default = spec.model_copy(update={"timeout": TimeoutSpec()})

@@ -1,0 +1,71 @@
+"""The API client against the emulator: plain dicts, errors, timeouts, request metrics."""
+
+from __future__ import annotations
+
+import pytest
+from kubernetes_asyncio import client as k8s
+
+from controller.kube.client import ApiError, KubeClient
+from controller.metrics import Metrics
+from tests.integration.kube.helpers import CONFIGMAPS, configmap
+from tests.kubeapi import KubeAPI
+
+
+async def test_requests_return_plain_dicts(client: KubeClient) -> None:
+    created = await client.request("POST", CONFIGMAPS.path(namespace="default"), body=configmap("a", k="v"))
+    assert isinstance(created, dict)
+    assert created["metadata"]["name"] == "a"
+    listed = await client.request("GET", CONFIGMAPS.path(namespace="default"))
+    assert [item["data"] for item in listed["items"]] == [{"k": "v"}]
+
+
+async def test_a_refusal_raises_api_error_with_the_status_reason(client: KubeClient) -> None:
+    with pytest.raises(ApiError) as caught:
+        await client.request("GET", CONFIGMAPS.path(namespace="default", name="missing"))
+    assert caught.value.not_found
+    assert caught.value.reason == "NotFound"
+
+
+async def test_a_throttled_request_carries_retry_after(kubeapi: KubeAPI, client: KubeClient) -> None:
+    kubeapi.faults.fail(429, retry_after=7, count=1)
+    with pytest.raises(ApiError) as caught:
+        await client.request("GET", CONFIGMAPS.path(namespace="default"))
+    assert caught.value.throttled
+    assert caught.value.retry_after == 7.0
+
+
+async def test_every_request_has_a_timeout(kubeapi: KubeAPI, client: KubeClient) -> None:
+    kubeapi.faults.delay(5.0, count=1)
+    with pytest.raises(TimeoutError):
+        await client.request("GET", CONFIGMAPS.path(namespace="default"), request_timeout=0.2)
+
+
+async def test_typed_api_calls_get_the_default_timeout_too(kubeapi: KubeAPI, metrics: Metrics) -> None:
+    from controller.kube.client import ClientSettings
+
+    client = await KubeClient.connect(
+        kubeconfig=str(kubeapi.kubeconfig_path), metrics=metrics, settings=ClientSettings(request_timeout=0.2)
+    )
+    try:
+        kubeapi.faults.delay(5.0, count=1)
+        with pytest.raises(TimeoutError):
+            await k8s.CoreV1Api(client.api_client).list_namespace()
+    finally:
+        await client.close()
+
+
+async def test_requests_are_counted_by_code_method_and_host(client: KubeClient, metrics: Metrics) -> None:
+    await client.request("GET", CONFIGMAPS.path(namespace="default"))
+    with pytest.raises(ApiError):
+        await client.request("GET", CONFIGMAPS.path(namespace="default", name="missing"))
+    await k8s.CoreV1Api(client.api_client).list_namespace()
+    text = metrics.exposition().decode()
+    assert f'rest_client_requests_total{{code="200",host="{client.host}",method="GET"}} 2.0' in text
+    assert f'rest_client_requests_total{{code="404",host="{client.host}",method="GET"}} 1.0' in text
+    assert f'rest_client_request_duration_seconds_count{{host="{client.host}",verb="GET"}} 3.0' in text
+
+
+async def test_close_is_idempotent(client: KubeClient) -> None:
+    await client.close()
+    await client.close()
+    assert client.closed
