@@ -1,11 +1,12 @@
-"""Events as the cluster's components record them (core/v1), sent in the background.
+"""Events as the cluster's components record them, sent in the background.
 
-Two shapes, both through the core/v1 endpoint the controller watches:
+Two recorders, as in client-go; both end up in the one Event storage the controller watches through core/v1:
 - the legacy recorder (kubelet, workload controllers, HPA, KEDA; client-go `tools/record`): `source`
   {component, host}, `firstTimestamp`/`lastTimestamp`, `count`, `reportingComponent`/`reportingInstance`,
   `eventTime: null`; an event identical in source, object, type, reason and message to one sent in the last
   10 minutes is not sent again: its `count` and `lastTimestamp` are patched (`EventCorrelator`'s
-  aggregation). The spam filter allows a burst of 25 events per source and object, refilled one per 5 min.
+  aggregation, which remembers the last 4096 series, least recently used first out). The spam filter
+  allows a burst of 25 events per source and object, refilled one per 5 min.
 - the events.k8s.io/v1 recorder (the scheduler) writes through events.k8s.io/v1: `eventTime`
   (microseconds), `regarding`, `note`, `action`, `reportingController`/`reportingInstance`; repeats become a
   `series` {count, lastObservedTime}. Read through core/v1 (one storage, as on a real server) these have an
@@ -21,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -36,6 +38,7 @@ AGGREGATION_WINDOW = 600.0
 SPAM_BURST = 25
 SPAM_REFILL = 300.0
 MAX_ATTEMPTS = 12
+CACHE_ENTRIES = 4096
 
 
 def rfc3339(moment: float | None = None) -> str:
@@ -72,7 +75,7 @@ class _Series:
     count: int
     first: float
     last: float
-    created: asyncio.Event
+    created: asyncio.Event | None  # set while the Event is being created; None once it exists
 
 
 class EventRecorder:
@@ -96,7 +99,7 @@ class EventRecorder:
         self._resource = EVENTS_V1 if modern else EVENTS
         self.action = action
         self._spam_refill = spam_refill
-        self._series: dict[tuple[Any, ...], _Series] = {}
+        self._series: OrderedDict[tuple[Any, ...], _Series] = OrderedDict()
         self._buckets: dict[str, tuple[float, float]] = {}
         self._pending: dict[int, tuple[tuple[Any, ...], dict[str, Any]]] = {}
         self._serial = 0
@@ -205,7 +208,9 @@ class EventRecorder:
         series = self._series.get(key)
         now = item["now"]
         if series is not None and now - series.last < AGGREGATION_WINDOW:
-            await series.created.wait()
+            self._series.move_to_end(key)
+            if series.created is not None:
+                await series.created.wait()
             series.count += 1
             series.last = now
             patch: dict[str, Any]
@@ -220,8 +225,11 @@ class EventRecorder:
                 log.debug("event patch failed: %s", error)
         name = event_name(item["involved"]["name"], self._unique_ns())
         body = self._body(item, name)
-        series = _Series(name, body["metadata"]["namespace"], 1, now, now, asyncio.Event())
+        created = asyncio.Event()
+        series = _Series(name, body["metadata"]["namespace"], 1, now, now, created)
         self._series[key] = series
+        if len(self._series) > CACHE_ENTRIES:
+            self._series.popitem(last=False)
         try:
             await self.kube.create(self._resource, series.namespace, body)
         except Exception as error:
@@ -235,7 +243,8 @@ class EventRecorder:
                 raise
             log.debug("event dropped: %s", error)
         finally:
-            series.created.set()
+            series.created = None
+            created.set()
 
     @property
     def backlog(self) -> int:
