@@ -7,7 +7,8 @@ Everything goes through `api_client` (a kubernetes-asyncio ApiClient for the emu
 could be pointed at any API server that lacks controllers.
 
 Tests set queue depths for KEDA with `cluster.queues.set("asya-echo", 23)`, switch KEDA on later with
-`install_keda()` (and off with `uninstall_keda()`), and read the nodes the scheduler uses from `nodes`.
+`install_keda()` (and off with `uninstall_keda()`), read the nodes the scheduler uses from `nodes`, and wait
+for the Events recorded so far with `events_written()` (Events are written in the background).
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 timings, and small helpers on pods.
 
 Like kube-controller-manager's shared informer factory, one watch per resource feeds every simulator in the
-process (the scheduler and the kubelet share the pod watch too, where the real ones each run their own).
+process (the scheduler, the kubelet and KEDA share those watches too, where the real ones each run their
+own). Informers created after `start` start at once; `drop` ends one (a custom resource going away).
 """
 
 from __future__ import annotations
