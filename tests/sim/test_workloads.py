@@ -68,12 +68,13 @@ async def test_deployment_of_three_becomes_three_ready_pods_and_status_three_of_
             assert pod.status.pod_ip.startswith("10.244.")
 
 
-async def observe_rollout(client: Any, listing: Any, seen: list[tuple[int, int]]) -> None:
+async def observe_pods(client: Any, listing: Any, app: str, seen: list[tuple[int, int]]) -> None:
+    """Records (live pods, ready live pods) after every pod event, starting from `listing`."""
     live = {pod.metadata.name: pod for pod in listing.items}
     version = listing.metadata.resource_version
     async with watch.Watch() as stream:
         async for event in stream.stream(
-            CoreV1Api(client).list_namespaced_pod, NS, label_selector="app=roll", resource_version=version
+            CoreV1Api(client).list_namespaced_pod, NS, label_selector=f"app={app}", resource_version=version
         ):
             pod = event["object"]
             if event["type"] == "DELETED" or pod.metadata.deletion_timestamp:
@@ -101,7 +102,7 @@ async def test_template_change_rolls_the_pods_to_a_new_replica_set(
         before = await eventually(all_ready)
         seen: list[tuple[int, int]] = []  # (live pods, ready live pods) after every pod event of the rollout
         listing = await CoreV1Api(client).list_namespaced_pod(NS, label_selector="app=roll")
-        observer = asyncio.create_task(observe_rollout(client, listing, seen))
+        observer = asyncio.create_task(observe_pods(client, listing, "roll", seen))
         patch = {"spec": {"template": {"spec": {"containers": [container(image="nginx:1.28")]}}}}
         await apps.patch_namespaced_deployment("roll", NS, patch)
 
@@ -255,3 +256,59 @@ async def test_a_rollout_that_never_becomes_available_exceeds_its_progress_deadl
             assert progressing.message.endswith('" has timed out progressing.')
 
         await eventually(exceeded)
+
+
+async def test_statefulset_template_change_replaces_pods_with_the_new_revision(
+    cluster: SimulatedCluster, kubeapi: KubeAPI
+) -> None:
+    async with kubeapi.api_client() as client:
+        apps = AppsV1Api(client)
+        await apps.create_namespaced_stateful_set(NS, statefulset("z", 2))
+
+        async def revision() -> str:
+            status = (await apps.read_namespaced_stateful_set("z", NS)).status
+            assert status is not None
+            assert status.ready_replicas == 2
+            assert status.updated_replicas == 2
+            assert status.current_revision == status.update_revision
+            return str(status.update_revision)
+
+        first = await eventually(revision)
+        patch = {"spec": {"template": {"spec": {"containers": [container(image="nginx:1.28")]}}}}
+        await apps.patch_namespaced_stateful_set("z", NS, patch)
+
+        async def updated() -> None:
+            assert await revision() != first
+            found = await pods(client, NS, "z")
+            assert sorted(p.metadata.name for p in found) == ["z-0", "z-1"]
+            assert all(p.spec.containers[0].image == "nginx:1.28" and is_ready(p) for p in found)
+            assert all(p.metadata.labels["controller-revision-hash"] != first for p in found)
+
+        await eventually(updated)
+
+
+async def test_recreate_strategy_removes_old_pods_before_new_ones_start(
+    cluster: SimulatedCluster, kubeapi: KubeAPI
+) -> None:
+    async with kubeapi.api_client() as client:
+        apps = AppsV1Api(client)
+        body = deployment("again", 2)
+        body["spec"]["strategy"] = {"type": "Recreate"}
+        await create_deployment(client, NS, body)
+
+        async def ready(image: str) -> None:
+            found = await pods(client, NS, "again")
+            assert len(found) == 2
+            assert all(is_ready(p) and p.spec.containers[0].image == image for p in found)
+
+        await eventually(lambda: ready("nginx:1.27"))
+        listing = await CoreV1Api(client).list_namespaced_pod(NS, label_selector="app=again")
+        seen: list[tuple[int, int]] = []
+        observer = asyncio.create_task(observe_pods(client, listing, "again", seen))
+        patch = {"spec": {"template": {"spec": {"containers": [container(image="nginx:1.28")]}}}}
+        await apps.patch_namespaced_deployment("again", NS, patch)
+        await eventually(lambda: ready("nginx:1.28"))
+        assert not observer.done()
+        observer.cancel()
+        assert max(live for live, _ in seen) == 2  # never old and new together
+        assert min(live for live, _ in seen) == 0  # all old ones gone before the first new one
