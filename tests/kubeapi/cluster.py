@@ -900,8 +900,8 @@ def _decode_continue(token: str) -> tuple[int, str]:
 
 def _validate_crd(rt: ResourceType, crd: dict[str, Any]) -> None:
     """The checks of a CRD without which it could not be served (a real server checks far more)."""
-    spec = crd.get("spec") if isinstance(crd.get("spec"), dict) else {}
-    names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
+    spec: dict[str, Any] = crd["spec"] if isinstance(crd.get("spec"), dict) else {}
+    names: dict[str, Any] = spec["names"] if isinstance(spec.get("names"), dict) else {}
     name = crd["metadata"]["name"]
     causes: list[tuple[str, str, str]] = []
     for field, value in (
