@@ -340,6 +340,8 @@ class Cluster:
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request is not a JSON object")
         kind, api_version = body.get("kind"), body.get("apiVersion")
+        if not isinstance(kind, str | None) or not isinstance(api_version, str | None):
+            raise errors.bad_request("Object 'Kind' is missing or not a string")
         if kind and kind != rt.kind:
             raise errors.bad_request(
                 f"the kind of the provided object ({kind}) does not match the kind "
@@ -349,6 +351,11 @@ class Cluster:
             raise errors.bad_request(
                 f"the API version in the data ({api_version}) does not match the expected API "
                 f"version ({rt.api_version})"
+            )
+        problem = validation.decode_error(body, kind=rt.kind, custom=rt.custom)
+        if problem:
+            raise errors.bad_request(
+                f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: {problem}'
             )
         obj = dict(body)
         obj["kind"] = rt.kind
@@ -893,8 +900,8 @@ def _decode_continue(token: str) -> tuple[int, str]:
 
 def _validate_crd(rt: ResourceType, crd: dict[str, Any]) -> None:
     """The checks of a CRD without which it could not be served (a real server checks far more)."""
-    spec = crd.get("spec") if isinstance(crd.get("spec"), dict) else {}
-    names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
+    spec: dict[str, Any] = crd["spec"] if isinstance(crd.get("spec"), dict) else {}
+    names: dict[str, Any] = spec["names"] if isinstance(spec.get("names"), dict) else {}
     name = crd["metadata"]["name"]
     causes: list[tuple[str, str, str]] = []
     for field, value in (

@@ -9,8 +9,8 @@ of custom resources with them. ``Accept: ...;as=Table`` goes through ``seams.ren
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
 import yaml
 from aiohttp import web
@@ -127,28 +127,30 @@ def _table_or(
     )
 
 
+P = ParamSpec("P")
+Serve = Callable[Concatenate[web.BaseRequest, P], Awaitable[web.StreamResponse]]
+
+
+def _with_warnings(serve: Serve[P]) -> Serve[P]:
+    """Per request, expose ``fieldValidation`` to the admission seam and send its warnings as ``Warning``
+    headers."""
+
+    async def wrapper(request: web.BaseRequest, /, *args: P.args, **kwargs: P.kwargs) -> web.StreamResponse:
+        seams.field_validation.set(request.query.get("fieldValidation", ""))
+        pending: list[str] = []
+        seams.warnings.set(pending)
+        response = await serve(request, *args, **kwargs)
+        if not response.prepared:
+            for message in pending:
+                escaped = message.replace("\\", "\\\\").replace('"', '\\"')
+                response.headers.add("Warning", f'299 - "{escaped}"')
+        return response
+
+    return wrapper
+
+
+@_with_warnings
 async def handle_resource(
-    request: web.BaseRequest,
-    api: KubeAPI,
-    target: Target,
-    verb: str,
-    rt: ResourceType,
-    *,
-    on_start: Callable[[int], None] = lambda status: None,
-) -> web.StreamResponse:
-    """Serve one resource request; warnings the admission seam raised become ``Warning`` headers."""
-    seams.field_validation.set(request.query.get("fieldValidation", ""))
-    pending: list[str] = []
-    seams.warnings.set(pending)
-    response = await _serve_resource(request, api, target, verb, rt, on_start=on_start)
-    if not response.prepared:
-        for message in pending:
-            escaped = message.replace("\\", "\\\\").replace('"', '\\"')
-            response.headers.add("Warning", f'299 - "{escaped}"')
-    return response
-
-
-async def _serve_resource(
     request: web.BaseRequest,
     api: KubeAPI,
     target: Target,

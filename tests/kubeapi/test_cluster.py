@@ -269,3 +269,21 @@ async def test_crds_that_cannot_be_served_are_422(kubeapi_client: Any, change: A
         await client.ApiextensionsV1Api(kubeapi_client).create_custom_resource_definition(crd)
     assert caught.value.status == 422
     assert status_of(caught.value)["details"]["causes"][0]["field"] == field
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"metadata": {"name": "a", "labels": ["x"]}},
+        {"metadata": {"name": "a", "finalizers": "x"}},
+        {"metadata": {"name": 5}},
+        {"metadata": {"name": "a"}, "data": {"k": 1}},
+    ],
+)
+async def test_objects_that_do_not_decode_are_400(kubeapi_client: Any, body: dict[str, Any]) -> None:
+    with pytest.raises(ApiException) as caught:
+        await client.CoreV1Api(kubeapi_client).create_namespaced_config_map("default", body)
+    assert caught.value.status == 400
+    assert status_of(caught.value)["message"].startswith(
+        'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal'
+    )

@@ -6,25 +6,14 @@ from typing import Any
 
 from kubernetes_asyncio import client
 
+from tests.kubeapi.testing import deployment as manifest
+
 APPLY = "application/apply-patch+yaml"
 
 
 def deployment(**spec: Any) -> dict[str, Any]:
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "d", "namespace": "default"},
-        "spec": {
-            "selector": {"matchLabels": {"app": "d"}},
-            "template": {
-                "metadata": {"labels": {"app": "d"}},
-                "spec": {
-                    "containers": [{"name": "c", "image": "repo/app:1.0", "ports": [{"containerPort": 80}]}]
-                },
-            },
-            **spec,
-        },
-    }
+    container = {"name": "c", "image": "repo/app:1.0", "ports": [{"containerPort": 80}]}
+    return manifest(containers=[container], **spec)
 
 
 async def test_a_deployment_gets_the_servers_defaults(kubeapi_client: Any) -> None:

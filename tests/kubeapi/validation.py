@@ -125,3 +125,82 @@ def meta_causes(meta: dict[str, Any]) -> list[Cause]:
                 )
             )
     return causes
+
+
+def _json_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float)):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, list):
+        return "array"
+    return "object" if isinstance(value, dict) else "null"
+
+
+def _mismatch(value: Any, field: str, go_type: str) -> str:
+    return f"json: cannot unmarshal {_json_type(value)} into Go struct field {field} of type {go_type}"
+
+
+def _string_map(value: Any, field: str) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        return _mismatch(value, field, "map[string]string")
+    for item in value.values():
+        if item is not None and not isinstance(item, str):
+            return _mismatch(item, field, "string")
+    return None
+
+
+def decode_error(obj: dict[str, Any], *, kind: str, custom: bool) -> str | None:
+    """What decoding ``obj`` into its Go type would fail on (ObjectMeta everywhere, and the top-level
+    ``spec``/``status`` structs and ConfigMap/Secret data of built-in types), or None."""
+    meta = obj.get("metadata")
+    if meta is None:
+        return None
+    if not isinstance(meta, dict):
+        return _mismatch(meta, ".metadata", "v1.ObjectMeta")
+    for name in ("name", "generateName", "namespace", "resourceVersion", "uid"):
+        if meta.get(name) is not None and not isinstance(meta[name], str):
+            return _mismatch(meta[name], f"ObjectMeta.metadata.{name}", "string")
+    for name in ("labels", "annotations"):
+        error = _string_map(meta.get(name), f"ObjectMeta.metadata.{name}")
+        if error:
+            return error
+    finalizers = meta.get("finalizers")
+    if finalizers is not None and (
+        not isinstance(finalizers, list) or not all(isinstance(f, str) for f in finalizers)
+    ):
+        return _mismatch(finalizers, "ObjectMeta.metadata.finalizers", "[]string")
+    for name, go_type in (
+        ("ownerReferences", "v1.OwnerReference"),
+        ("managedFields", "v1.ManagedFieldsEntry"),
+    ):
+        entries = meta.get(name)
+        if entries is None:
+            continue
+        if not isinstance(entries, list):
+            return _mismatch(entries, f"ObjectMeta.metadata.{name}", f"[]{go_type}")
+        for entry in entries:
+            if not isinstance(entry, dict):
+                return _mismatch(entry, f"ObjectMeta.metadata.{name}", go_type)
+            for key, value in entry.items():
+                if key not in ("fieldsV1", "controller", "blockOwnerDeletion") and not isinstance(value, str):
+                    return _mismatch(value, f"{go_type[3:]}.metadata.{name}.{key}", "string")
+            if not isinstance(entry.get("fieldsV1", {}), dict):
+                return _mismatch(
+                    entry["fieldsV1"], f"ManagedFieldsEntry.metadata.{name}.fieldsV1", "v1.FieldsV1"
+                )
+    if custom:
+        return None
+    for name in ("spec", "status"):
+        if obj.get(name) is not None and not isinstance(obj[name], dict):
+            return _mismatch(obj[name], f".{name}", "struct")
+    if kind in ("ConfigMap", "Secret"):
+        for name in ("data", "stringData", "binaryData"):
+            error = _string_map(obj.get(name), f".{name}")
+            if error:
+                return error
+    return None
