@@ -10,9 +10,14 @@ import os
 
 import pytest
 
-# Shared fixtures of every tier: the Kubernetes API emulator (`kubeapi`) and the real services the suite
-# starts itself (a RabbitMQ node, moto for SQS).
-pytest_plugins = ["tests.kubeapi.fixtures", "tests.services.rabbitmq", "tests.services.moto"]
+# Shared fixtures of every tier: the Kubernetes API emulator (`kubeapi`), the simulated cluster on it
+# (`cluster`), and the real services the suite starts itself (a RabbitMQ node, moto for SQS).
+pytest_plugins = [
+    "tests.kubeapi.fixtures",
+    "tests.kubeapi.sim.fixtures",
+    "tests.services.rabbitmq",
+    "tests.services.moto",
+]
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

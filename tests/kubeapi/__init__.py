@@ -13,13 +13,19 @@ contract and what it simplifies:
 - ``patch``        — merge, JSON and strategic merge patches; ``apply`` — server-side apply;
                      ``managed``/``fields`` — managedFields; ``structure`` — list/map merge semantics
 - ``deletion``     — delete, grace periods, finalizers; ``controllers`` — GC, namespace and CRD cleanup
-- ``resources``/``builtins`` — served types and CRDs; ``selectors`` — label/field selectors
-- ``faults``       — fault injection; ``requestlog`` — the request log; ``seams`` — admission and Table hooks
-- ``fixtures``     — the ``kubeapi`` pytest fixture; ``__main__`` — ``python -m tests.kubeapi serve``
+- ``resources``/``builtins`` — served types and CRDs; ``selectors`` — label/field selectors;
+                     ``conversion`` — events.k8s.io/v1 Events stored as core/v1 Events
+- ``validation``   — ObjectMeta checks and decoding errors; ``defaults`` — built-in defaulting
+- ``seams``        — custom-resource admission (``schema``) and Table rendering (``tables``) plug in here
+- ``faults``       — fault injection; ``requestlog`` — the request log; ``protobuf`` — kubectl's bodies
+- ``fixtures``     — the ``kubeapi`` and ``kubeapi_client`` pytest fixtures; ``testing`` — test helpers;
+                     ``__main__`` — ``python -m tests.kubeapi serve``
 
-Not emulated: authentication and authorisation, admission webhooks and conversion webhooks, protobuf, the
-built-in controllers other than garbage collection and namespace/CRD cleanup (no Deployment → Pod, no
-kubelet: simulators play those), validation and defaulting of built-in types.
+Not emulated: authentication and authorisation; admission plugins (ServiceAccount, LimitRanger, priority,
+default tolerations) and webhooks; conversion webhooks; protobuf responses; the built-in controllers other
+than garbage collection and namespace/CRD cleanup (no Deployment → ReplicaSet → Pod, no scheduler, no
+kubelet, no default ServiceAccount or ``kube-root-ca.crt`` per namespace: simulators play those); validation
+of built-in types beyond ObjectMeta and decoding; defaulting beyond ``defaults``; pods/log, exec, eviction.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 It writes a kubeconfig for kubectl (``KUBECONFIG=PATH``) and kubernetes-asyncio, prints
 ``serving <url> kubeconfig <path>`` once it accepts connections, and exits 0 on a signal. ``--port 0`` picks a
-free port. Faults are injected at run time over HTTP, see ``server`` (``/_emulator/faults``).
+free port. Faults are injected at run time over HTTP, see ``server`` (``/_emulator/faults``). With
+``--simulate`` the simulated cluster runs too (nodes, controllers, kubelet, KEDA; see ``sim.cli``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import sys
 from pathlib import Path
 
 from tests.kubeapi.server import KubeAPI
+from tests.kubeapi.sim.cli import add_arguments as add_simulation_arguments
+from tests.kubeapi.sim.cli import simulated
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -27,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
         "--bookmark-interval", type=float, default=60.0, help="seconds between watch bookmarks"
     )
     serve.add_argument("--seed", type=int, default=0, help="seed for generated names and fault fractions")
+    add_simulation_arguments(serve)
     return parser
 
 
@@ -44,7 +48,8 @@ async def serve(args: argparse.Namespace) -> None:
     )
     async with api:
         print(f"serving {api.url} kubeconfig {api.kubeconfig_path}", flush=True)
-        await stop.wait()
+        async with simulated(api, args):
+            await stop.wait()
 
 
 def main(argv: list[str] | None = None) -> int:

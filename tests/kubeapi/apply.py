@@ -19,12 +19,13 @@ the merge, like any write).
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from tests.kubeapi import errors
 from tests.kubeapi.fields import Path, flatten, readable, under
 from tests.kubeapi.managed import Entry, changes
-from tests.kubeapi.structure import Schema, child, is_atomic_map, items, key_of, list_keys, list_type
+from tests.kubeapi.structure import Schema, child, is_atomic_map, items, key_of, list_type
 
 
 def drop_nulls(value: Any) -> Any:
@@ -46,11 +47,10 @@ def merge(live: Any, applied: Any, schema: Schema) -> Any:
         if kind == "set":
             return live + [v for v in applied if v not in live]
         if kind == "map":
-            keys = list_keys(schema)
-            incoming = {key_of(item, keys): item for item in applied}
+            incoming = {key_of(item, schema): item for item in applied}
             merged_items: list[Any] = []
             for item in live:
-                key = key_of(item, keys)
+                key = key_of(item, schema)
                 merged_items.append(
                     merge(item, incoming.pop(key), items(schema)) if key in incoming else item
                 )
@@ -76,13 +76,10 @@ def _remove(obj: Any, path: Path, schema: Schema) -> Any:
                 del out[name]
         return out
     if isinstance(obj, list) and element[:2] in ("k:", "v:"):
-        keys = list_keys(schema)
         out_list = []
         for item in obj:
-            ident = "k:" + key_of(item, keys) if element.startswith("k:") else None
+            ident = "k:" + key_of(item, schema) if element.startswith("k:") else None
             if element.startswith("v:"):
-                import json
-
                 ident = "v:" + json.dumps(item, sort_keys=True, separators=(",", ":"))
             if ident != element:
                 out_list.append(item)

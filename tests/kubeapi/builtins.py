@@ -1,24 +1,26 @@
 """The built-in resource types the emulator serves, with the list semantics their Go types declare.
 
-Schemas here are sparse: only the lists and atomic structs that change how patches and server-side apply merge
-(``+listType=map`` keys, ``patchMergeKey``s, ``+structType=atomic``). Everything else is free-form, and
-built-in
-objects are neither validated nor defaulted (a real server would reject a Deployment without a selector
-and set
-``protocol: TCP`` on ports). Pods carry no ``metadata.generation`` (as in 1.32); Deployments,
-StatefulSets, HPAs
-and CRDs do.
+Schemas here are sparse: only the lists and atomic structs that change how patches and server-side apply
+merge (``+listType=map`` keys and their defaults, ``patchMergeKey``s, ``+structType=atomic``). Everything
+else is free-form; built-in objects are not validated beyond ObjectMeta (a real server would reject a
+Deployment without a selector) and are defaulted as ``defaults`` says. Pods carry no
+``metadata.generation`` (as in 1.32); Deployments, ReplicaSets, StatefulSets, HPAs and CRDs do.
+ReplicaSets, Nodes and PersistentVolumeClaims are served for the simulators (a Deployment controller, a
+scheduler and kubelet, a StatefulSet controller).
 """
 
 from __future__ import annotations
 
+from tests.kubeapi.conversion import EVENTS_V1_FIELD_ALIASES, event_from_core, event_to_core
 from tests.kubeapi.resources import ResourceType, ScalePaths
 from tests.kubeapi.structure import Schema, atomic, map_list, obj, set_list, with_metadata
 
 CONDITIONS = map_list(["type"])
 
+_PORT = obj(protocol={"type": "string", "default": "TCP"})
+
 CONTAINER = obj(
-    ports=map_list(["containerPort", "protocol"], smp_key="containerPort"),
+    ports=map_list(["containerPort", "protocol"], _PORT, smp_key="containerPort"),
     env=map_list(["name"]),
     volumeMounts=map_list(["mountPath"]),
     volumeDevices=map_list(["devicePath"]),
@@ -46,9 +48,11 @@ _WORKLOAD = obj(
     spec=obj(selector=atomic(), template=POD_TEMPLATE),
     status=obj(conditions=CONDITIONS),
 )
-_SERVICE = obj(spec=obj(ports=map_list(["port", "protocol"], smp_key="port"), selector=atomic()))
+_SERVICE = obj(spec=obj(ports=map_list(["port", "protocol"], _PORT, smp_key="port"), selector=atomic()))
 _HPA = obj(spec=obj(scaleTargetRef=obj()), status=obj(conditions=CONDITIONS))
 _NAMESPACE = obj(status=obj(conditions=CONDITIONS))
+_WITH_CONDITIONS = obj(status=obj(conditions=CONDITIONS))
+_NODE = obj(status=obj(conditions=CONDITIONS, addresses=map_list(["type"]), images=atomic()))
 _CRD = obj(status=obj(conditions=CONDITIONS))
 _PLAIN: Schema = {"type": "object"}
 
@@ -137,6 +141,26 @@ def builtin_types() -> list[ResourceType]:
         rt(
             "",
             "v1",
+            "persistentvolumeclaims",
+            "PersistentVolumeClaim",
+            _WITH_CONDITIONS,
+            short_names=("pvc",),
+            status=True,
+        ),
+        rt(
+            "",
+            "v1",
+            "nodes",
+            "Node",
+            _NODE,
+            namespaced=False,
+            short_names=("no",),
+            status=True,
+            selectable=frozenset({"metadata.name", "spec.unschedulable"}),
+        ),
+        rt(
+            "",
+            "v1",
             "services",
             "Service",
             _SERVICE,
@@ -152,6 +176,18 @@ def builtin_types() -> list[ResourceType]:
             "Deployment",
             _WORKLOAD,
             short_names=("deploy",),
+            categories=("all",),
+            status=True,
+            scale=_DEPLOY_SCALE,
+            generation=True,
+        ),
+        rt(
+            "apps",
+            "v1",
+            "replicasets",
+            "ReplicaSet",
+            _WORKLOAD,
+            short_names=("rs",),
             categories=("all",),
             status=True,
             scale=_DEPLOY_SCALE,
@@ -189,6 +225,10 @@ def builtin_types() -> list[ResourceType]:
             _PLAIN,
             short_names=("ev",),
             selectable=_EVENTS_V1_FIELDS,
+            storage=("", "events"),
+            convert_in=event_to_core,
+            convert_out=event_from_core,
+            field_aliases=EVENTS_V1_FIELD_ALIASES,
         ),
         rt(
             "apiextensions.k8s.io",

@@ -17,10 +17,18 @@ rules that hold for all verbs:
   ``deletionGracePeriodSeconds`` is 0 deletes it (the DELETED event carries the final state).
 - Namespaced objects need an existing namespace (404) that is not terminating (403).
 - Custom resources pass through ``seams.admit_custom_resource`` once per write.
+- LIST: sorted by namespace/name (etcd's key order); ``limit`` pages with continue tokens that serve the rest
+  as of the first page's resourceVersion (from the history; 410 ``Expired`` once it is compacted away) and
+  ``remainingItemCount`` without selectors; ``resourceVersionMatch=Exact`` serves a past version. Unlike
+  the watch cache of a real server, ``resourceVersion=0`` does not make it ignore ``limit``.
 
-Simplifications: built-in objects are not validated or defaulted (pods get ``status.phase: Pending``,
-namespaces ``spec.finalizers: [kubernetes]`` and ``status.phase: Active``); names are not checked for DNS
-syntax; ``fieldValidation`` is accepted and ignored; dry-run runs every check and stores nothing.
+ObjectMeta is validated as on a real server (``validation``: names, labels, annotation size).
+
+Built-in objects get the defaults of ``defaults`` on every write (pods also ``status.phase: Pending``,
+namespaces ``spec.finalizers: [kubernetes]`` and ``status.phase: Active``).
+
+Simplifications: built-in objects are not otherwise validated or defaulted; ``fieldValidation`` is
+accepted and ignored for built-in types; dry-run runs every check and stores nothing.
 """
 
 from __future__ import annotations
@@ -33,7 +41,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.kubeapi import errors, seams
+from tests.kubeapi import defaults, errors, seams, validation
 from tests.kubeapi.apply import apply as apply_merge
 from tests.kubeapi.builtins import builtin_types
 from tests.kubeapi.managed import Entry, entries_of, to_managed_fields, track_update
@@ -101,6 +109,7 @@ class Cluster:
         self.registry = Registry(builtin_types())
         self.clock = clock
         self.rng = random.Random(seed)
+        self._next_ip = 8  # 10.96.0.1 is the kubernetes Service's on a real cluster
         namespaces = self.type_of(NS_KEY)
         for name in DEFAULT_NAMESPACES:
             self.create(namespaces, "", {"metadata": {"name": name}}, manager="kube-apiserver")
@@ -117,6 +126,8 @@ class Cluster:
 
     def present(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
         """``obj`` as served at ``rt``'s version (only ``apiVersion`` differs between versions)."""
+        if rt.convert_out is not None:
+            return rt.convert_out(obj)
         if obj.get("apiVersion") == rt.api_version:
             return obj
         return {**obj, "apiVersion": rt.api_version}
@@ -148,7 +159,9 @@ class Cluster:
         return obj
 
     def matcher(self, rt: ResourceType, *, labels: str | None, fields: str | None) -> Matcher | None:
-        return combine(label_matcher(labels), field_matcher(fields, supported=rt.selectable))
+        return combine(
+            label_matcher(labels), field_matcher(fields, supported=rt.selectable, aliases=rt.field_aliases)
+        )
 
     def list_objects(
         self,
@@ -278,6 +291,9 @@ class Cluster:
             while self.store.get(rt.key, namespace if rt.namespaced else "", name) is not None:
                 name = generated_name(meta["generateName"], self.rng)
             meta["name"] = name
+        causes = validation.name_causes(name, plural=rt.plural) + validation.meta_causes(meta)
+        if causes:
+            raise errors.invalid(rt.kind, rt.group, name, causes)
         self._require_namespace(rt, namespace, name, creating=True)
         crd = self._crd_of(rt)
         if crd is not None and crd["metadata"].get("deletionTimestamp"):
@@ -294,9 +310,11 @@ class Cluster:
             meta["generation"] = 1
         else:
             meta.pop("generation", None)
-        obj = self._prepare_create(rt, obj)
+        obj = self._default(rt, self._prepare_create(rt, obj))
         if rt.custom:
-            obj = seams.admit_custom_resource(rt=rt, obj=obj, old=None, subresource="")
+            obj = seams.admit_custom_resource(
+                rt=rt, obj=obj, old=None, subresource="", field_validation=seams.field_validation.get()
+            )
         if entries is None:
             given = meta.get("managedFields")
             base = entries_of(obj) if given not in (None, []) else []
@@ -318,10 +336,12 @@ class Cluster:
             self.registry.set_crd(obj)
         return self.present(rt, obj)
 
-    def _checked_body(self, rt: ResourceType, body: Any) -> dict[str, Any]:
+    def _checked_body(self, rt: ResourceType, body: Any, *, to_storage: bool = True) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise errors.bad_request("the body of the request is not a JSON object")
         kind, api_version = body.get("kind"), body.get("apiVersion")
+        if not isinstance(kind, str | None) or not isinstance(api_version, str | None):
+            raise errors.bad_request("Object 'Kind' is missing or not a string")
         if kind and kind != rt.kind:
             raise errors.bad_request(
                 f"the kind of the provided object ({kind}) does not match the kind "
@@ -332,10 +352,43 @@ class Cluster:
                 f"the API version in the data ({api_version}) does not match the expected API "
                 f"version ({rt.api_version})"
             )
+        problem = validation.decode_error(body, kind=rt.kind, custom=rt.custom)
+        if problem:
+            raise errors.bad_request(
+                f'{rt.kind} in version "{rt.version}" cannot be handled as a {rt.kind}: {problem}'
+            )
         obj = dict(body)
-        obj["apiVersion"] = rt.storage_api_version
         obj["kind"] = rt.kind
+        if rt.convert_in is not None:
+            obj["apiVersion"] = rt.api_version
+            return rt.convert_in(obj) if to_storage else obj
+        obj["apiVersion"] = rt.storage_api_version if to_storage else rt.api_version
         return obj
+
+    def _default(
+        self, rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """Built-in defaulting (``defaults``), which the server applies to every object it decodes."""
+        if rt.custom:
+            return obj
+        kind = rt.key
+        if kind == ("apps", "deployments"):
+            return defaults.deployment(obj)
+        if kind == ("apps", "statefulsets"):
+            return defaults.stateful_set(obj)
+        if kind == ("apps", "replicasets"):
+            return defaults.replica_set(obj)
+        if kind == ("", "pods"):
+            return defaults.pod(obj)
+        if kind == ("", "services"):
+            return defaults.service(obj, cluster_ip=self._cluster_ip, old=old)
+        if kind == NS_KEY:
+            return defaults.namespace(obj)
+        return obj
+
+    def _cluster_ip(self) -> str:
+        self._next_ip += 1
+        return f"10.96.{self._next_ip // 254 % 256}.{self._next_ip % 254 + 1}"
 
     def _prepare_create(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
         if rt.status:
@@ -350,23 +403,9 @@ class Cluster:
         return obj
 
     def _prepare_crd(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
+        _validate_crd(rt, obj)
         spec = obj.get("spec") or {}
         names = dict(spec.get("names") or {})
-        group, plural = spec.get("group", ""), names.get("plural", "")
-        name = obj["metadata"]["name"]
-        if name != f"{plural}.{group}":
-            raise errors.invalid(
-                rt.kind,
-                rt.group,
-                name,
-                [
-                    (
-                        "metadata.name",
-                        "FieldValueInvalid",
-                        f'Invalid value: "{name}": must be spec.names.plural+"."+spec.group',
-                    )
-                ],
-            )
         names.setdefault("singular", str(names.get("kind", "")).lower())
         names.setdefault("listKind", f"{names.get('kind', '')}List")
         versions = spec.get("versions") or []
@@ -513,8 +552,7 @@ class Cluster:
                     name,
                     [(required, "FieldValueRequired", f"Required value: {required} must be set")],
                 )
-        applied = self._checked_body(rt, body)
-        applied["apiVersion"] = rt.api_version
+        applied = self._checked_body(rt, body, to_storage=False)
         meta: dict[str, Any] = applied["metadata"] if isinstance(applied.get("metadata"), dict) else {}
         if meta.get("name", name) != name:
             raise errors.bad_request(
@@ -556,7 +594,7 @@ class Cluster:
             api_version=rt.api_version,
             now=now,
         )
-        merged = dict(merged)
+        merged = self._checked_body(rt, merged)
         merged["metadata"] = {**merged["metadata"], "resourceVersion": old["metadata"]["resourceVersion"]}
         result = self._finish_update(
             rt, old, merged, manager=manager, subresource=subresource, dry_run=dry_run, entries=entries
@@ -649,11 +687,24 @@ class Cluster:
                         )
                     ],
                 )
+        causes = validation.meta_causes(meta)
+        if causes:
+            raise errors.invalid(rt.kind, rt.group, name, causes)
+        new = self._default(rt, new, old)
+        meta = new["metadata"]
+        if rt.key == CRD_KEY and subresource == "":
+            _validate_crd(rt, new)
+        if rt.custom:  # defaulting happens before the generation is compared, as on decode in the server
+            new = seams.admit_custom_resource(
+                rt=rt,
+                obj=new,
+                old=old,
+                subresource=subresource,
+                field_validation=seams.field_validation.get(),
+            )
+            meta = new["metadata"]
         if rt.generation and spec_changed(old, new, ignore_status=rt.status):
             meta["generation"] = int(old_meta.get("generation", 0)) + 1
-        if rt.custom:
-            new = seams.admit_custom_resource(rt=rt, obj=new, old=old, subresource=subresource)
-            meta = new["metadata"]
         if entries is None:
             requested = meta.get("managedFields")
             if requested in (None, []):
@@ -845,3 +896,49 @@ def _decode_continue(token: str) -> tuple[int, str]:
         raise errors.bad_request(
             "continue key is not valid: incorrect encoded start resourceVersion"
         ) from None
+
+
+def _validate_crd(rt: ResourceType, crd: dict[str, Any]) -> None:
+    """The checks of a CRD without which it could not be served (a real server checks far more)."""
+    spec: dict[str, Any] = crd["spec"] if isinstance(crd.get("spec"), dict) else {}
+    names: dict[str, Any] = spec["names"] if isinstance(spec.get("names"), dict) else {}
+    name = crd["metadata"]["name"]
+    causes: list[tuple[str, str, str]] = []
+    for field, value in (
+        ("spec.group", spec.get("group")),
+        ("spec.names.plural", names.get("plural")),
+        ("spec.names.kind", names.get("kind")),
+    ):
+        if not value or not isinstance(value, str):
+            causes.append((field, "FieldValueRequired", "Required value"))
+    if spec.get("scope") not in ("Namespaced", "Cluster"):
+        causes.append(
+            (
+                "spec.scope",
+                "FieldValueNotSupported",
+                f'Unsupported value: "{spec.get("scope")}": supported values: "Cluster", "Namespaced"',
+            )
+        )
+    versions = spec.get("versions")
+    if not isinstance(versions, list) or not versions:
+        causes.append(("spec.versions", "FieldValueInvalid", "Invalid value: must have at least one version"))
+    elif not all(isinstance(v, dict) and isinstance(v.get("name"), str) and v["name"] for v in versions):
+        causes.append(("spec.versions[0].name", "FieldValueRequired", "Required value"))
+    elif sum(1 for v in versions if v.get("storage")) != 1:
+        causes.append(
+            (
+                "spec.versions",
+                "FieldValueInvalid",
+                "Invalid value: must have exactly one version marked as storage version",
+            )
+        )
+    if not causes and name != f"{names['plural']}.{spec['group']}":
+        causes.append(
+            (
+                "metadata.name",
+                "FieldValueInvalid",
+                f'Invalid value: "{name}": must be spec.names.plural+"."+spec.group',
+            )
+        )
+    if causes:
+        raise errors.invalid(rt.kind, rt.group, name, causes)

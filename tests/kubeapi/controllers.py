@@ -9,7 +9,8 @@ that caused the change has been answered — so, as on a cluster, their effects 
   owner with the ``foregroundDeletion`` finalizer gets its dependents deleted (Foreground) and keeps the
   finalizer until no dependent with ``blockOwnerDeletion: true`` remains; one with ``orphan`` has the
   references to it removed from its dependents, then loses the finalizer. Owners are looked up by uid only
-  (the real collector also checks kind and namespace).
+  (the real collector also checks kind and namespace); a reference to a kind that is not served is left
+  alone, as the real collector cannot resolve it either.
 - Namespace controller: a namespace with ``deletionTimestamp`` (phase ``Terminating``) has every namespaced
   object in it deleted (default options); once none is left, ``kubernetes`` is removed from
   ``spec.finalizers`` and the namespace disappears (if ``metadata.finalizers`` is empty). Objects with
@@ -112,7 +113,7 @@ class Controllers:
         if obj is None or rt is None:
             return
         refs = obj["metadata"].get("ownerReferences") or []
-        alive = [ref for ref in refs if store.by_uid(ref.get("uid", "")) is not None]
+        alive = [ref for ref in refs if self._owner_may_exist(ref)]
         if len(alive) == len(refs):
             return
         if not alive:
@@ -125,6 +126,13 @@ class Controllers:
             return new
 
         self.cluster.controller_update(rt, obj, drop_dangling, manager="generic-garbage-collector")
+
+    def _owner_may_exist(self, ref: dict[str, Any]) -> bool:
+        """An owner is gone when its uid is unknown and its kind is served; the collector cannot look up a
+        kind the server does not serve, so it leaves such references alone (as the real one does)."""
+        if self.cluster.store.by_uid(ref.get("uid", "")) is not None:
+            return True
+        return self.cluster.registry.by_kind(str(ref.get("apiVersion", "")), str(ref.get("kind", ""))) is None
 
     def _process_owner(self, uid: str) -> None:
         store = self.cluster.store

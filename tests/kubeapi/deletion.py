@@ -18,8 +18,8 @@ The rule, per object (k8s.io/apiserver generic store ``Delete`` and ``BeforeDele
    - A pod with grace > 0 is **never removed by the emulator**: whoever plays the kubelet stops its containers
      and then sends DELETE with ``gracePeriodSeconds=0`` (preferably with a uid precondition); that removes it
      if it has no finalizers, otherwise it waits for them with ``deletionGracePeriodSeconds: 0``.
-   - Removing the last finalizer (update or patch) deletes an object whose
-   ``deletionGracePeriodSeconds`` is 0.
+   - Removing the last finalizer (update or patch) deletes an object whose ``deletionGracePeriodSeconds``
+     is 0.
 6. DELETE of an object already being deleted may only shorten a pod's grace period; otherwise it returns the
    object unchanged.
 
@@ -79,8 +79,12 @@ class DeleteOptions:
                 ],
             )
         dry = pick("dryRun")
+        try:
+            grace_seconds = None if grace is None else int(grace)
+        except (TypeError, ValueError):
+            raise errors.bad_request(f'gracePeriodSeconds: Invalid value: "{grace}"') from None
         return cls(
-            grace_period_seconds=None if grace is None else int(grace),
+            grace_period_seconds=grace_seconds,
             propagation_policy=policy,
             orphan_dependents=None if orphan is None else str(orphan).lower() == "true",
             uid=pre.get("uid"),
@@ -141,13 +145,13 @@ def delete(
     if policy == "Orphan" and ORPHAN not in finalizers:
         finalizers.append(ORPHAN)
     if grace == 0 and not finalizers:
+        final = clone(old)
         if not options.dry_run:
-            final = clone(old)
-            cluster.store.commit(rt.key, "DELETED", final, old)
+            cluster.store.commit(rt.key, "DELETED", final, old)  # the final state gets the delete's version
             if rt.key == CRD_KEY:
                 cluster.forget_crd(final)
         if rt.returns_deleted:
-            return cluster.present(rt, old)
+            return cluster.present(rt, final)
         return errors.success(rt.plural, rt.group, name, meta["uid"])
     new = clone(old)
     new_meta = new["metadata"]

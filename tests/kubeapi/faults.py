@@ -85,7 +85,7 @@ class WatchPlan:
 _MESSAGES = {
     500: ("InternalError", "Internal error occurred: injected fault"),
     503: ("ServiceUnavailable", "the server is currently unable to handle the request"),
-    429: ("TooManyRequests", "the server has received too many requests and has asked us to try again later"),
+    429: ("TooManyRequests", "Too many requests, please try again later."),
     504: (
         "Timeout",
         "the server was unable to return a response in the time allotted, but may still be "

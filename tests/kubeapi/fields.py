@@ -14,7 +14,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from tests.kubeapi.structure import STRUCT, Schema, child, is_atomic_map, items, key_of, list_keys, list_type
+from tests.kubeapi.structure import STRUCT, Schema, child, is_atomic_map, items, key_of, list_type
 
 Path = tuple[str, ...]
 NODE: Any = object()
@@ -48,9 +48,8 @@ def _walk(value: Any, schema: Schema, prefix: Path, out: dict[Path, Any], contai
             for item in value:
                 out[(*prefix, "v:" + json.dumps(item, sort_keys=True, separators=(",", ":")))] = item
             return
-        keys = list_keys(schema)
         for item in value:
-            item_path = (*prefix, "k:" + key_of(item, keys))
+            item_path = (*prefix, "k:" + key_of(item, schema))
             out[item_path] = NODE
             if isinstance(item, dict):
                 for name, sub in item.items():

@@ -9,8 +9,8 @@ of custom resources with them. ``Accept: ...;as=Table`` goes through ``seams.ren
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 
 import yaml
 from aiohttp import web
@@ -127,6 +127,29 @@ def _table_or(
     )
 
 
+P = ParamSpec("P")
+Serve = Callable[Concatenate[web.BaseRequest, P], Awaitable[web.StreamResponse]]
+
+
+def _with_warnings(serve: Serve[P]) -> Serve[P]:
+    """Per request, expose ``fieldValidation`` to the admission seam and send its warnings as ``Warning``
+    headers."""
+
+    async def wrapper(request: web.BaseRequest, /, *args: P.args, **kwargs: P.kwargs) -> web.StreamResponse:
+        seams.field_validation.set(request.query.get("fieldValidation", ""))
+        pending: list[str] = []
+        seams.warnings.set(pending)
+        response = await serve(request, *args, **kwargs)
+        if not response.prepared:
+            for message in pending:
+                escaped = message.replace("\\", "\\\\").replace('"', '\\"')
+                response.headers.add("Warning", f'299 - "{escaped}"')
+        return response
+
+    return wrapper
+
+
+@_with_warnings
 async def handle_resource(
     request: web.BaseRequest,
     api: KubeAPI,
@@ -297,6 +320,11 @@ def _list(request: web.BaseRequest, api: KubeAPI, rt: ResourceType, namespace: s
             ]
         else:
             items = [dumps(cluster.present(rt, o)) for o in result.objects]
+    elif rt.convert_out is not None:
+        items = [
+            dumps({k: v for k, v in cluster.present(rt, o).items() if k not in ("kind", "apiVersion")})
+            for o in result.objects
+        ]
     else:
         items = [cluster.store.raw_item(bucket, o) for o in result.objects]
     head = dumps({"kind": rt.list_kind, "apiVersion": rt.api_version, "metadata": meta})

@@ -1,13 +1,12 @@
 """``metadata.managedFields`` bookkeeping for non-apply writes (create, update, patch), as the server does it.
 
-Entries are identified by (manager, operation, subresource). An *update* by manager M takes ownership of every
-path it added or changed (maps it created included) and takes those paths away from every other entry;
-paths it
-removed are removed from all entries; entries left empty disappear. The manager name is the ``fieldManager``
-query parameter, else the User-Agent up to its first ``/`` (``OpenAPI-Generator`` for kubernetes-asyncio).
-Simplification: entries are not grouped per apiVersion (the last write's apiVersion is recorded), and
-the server's
-cap on the number of update entries is not applied.
+Entries are identified by (manager, operation, subresource). An *update* by manager M takes ownership of
+every path it added or changed (maps it created included) and takes those paths away from every other entry;
+paths it removed are removed from all entries; entries left empty disappear. The manager name is the
+``fieldManager`` query parameter, else the User-Agent up to its first ``/`` (``OpenAPI-Generator`` for
+kubernetes-asyncio). A request carrying ``managedFields: []`` keeps the stored entries, ``[{}]`` strips them,
+anything else replaces them. Simplification: entries are not grouped per apiVersion (the last write's
+apiVersion is recorded), and the server's cap on the number of update entries is not applied.
 """
 
 from __future__ import annotations

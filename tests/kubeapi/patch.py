@@ -99,6 +99,11 @@ def json_patch(target: Any, operations: Any) -> Any:
     if not isinstance(operations, list):
         raise errors.bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
     doc = copy.deepcopy(target)
+    for operation in operations:
+        if not isinstance(operation, dict) or not isinstance(operation.get("path", ""), str):
+            raise errors.bad_request(f"the JSON patch operation is invalid: {operation!r}")
+        if operation.get("op") in ("move", "copy") and not isinstance(operation.get("from"), str):
+            raise errors.bad_request(f"the JSON patch operation is invalid: {operation!r}")
     try:
         for operation in operations:
             op, path = operation.get("op"), operation.get("path", "")

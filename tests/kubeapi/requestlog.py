@@ -10,6 +10,7 @@ stream starts (status 200) or fails.
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,10 +46,13 @@ class Request:
 
 
 class RequestLog:
-    """Answered requests in order. ``count(verb="list", resource="pods")`` and friends filter on any field."""
+    """Answered requests in order. ``count(verb="list", resource="pods")`` and friends filter on any field.
 
-    def __init__(self) -> None:
-        self._items: list[Request] = []
+    ``limit`` keeps only the newest requests (for long benchmarks); by default every request is kept.
+    """
+
+    def __init__(self, *, limit: int | None = None) -> None:
+        self._items: deque[Request] = deque(maxlen=limit)
 
     def record(self, request: Request) -> None:
         self._items.append(request)

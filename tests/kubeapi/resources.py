@@ -10,7 +10,7 @@ NamesAccepted in the same write. Name conflicts between CRDs are not detected.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -54,6 +54,11 @@ class ResourceType:
     crd_name: str = ""
     list_kind: str = ""
     raw_schema: Schema | None = field(default=None)  # the CRD version's openAPIV3Schema, for admission
+    # Another resource's storage, with converters between its form and this one (events.k8s.io/v1 Events).
+    storage: tuple[str, str] | None = None
+    convert_in: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    convert_out: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    field_aliases: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.singular = self.singular or self.kind.lower()
@@ -62,7 +67,8 @@ class ResourceType:
 
     @property
     def key(self) -> tuple[str, str]:
-        return (self.group, self.plural)
+        """The storage bucket: ``(group, plural)``, or the resource whose objects this one converts."""
+        return self.storage or (self.group, self.plural)
 
     @property
     def api_version(self) -> str:
@@ -148,7 +154,7 @@ class Registry:
         """The storage version's type of a bucket."""
         candidates = [rt for rt in self._types.values() if rt.key == key]
         for rt in candidates:
-            if rt.version == rt.storage_version:
+            if rt.version == rt.storage_version and rt.storage is None:
                 return rt
         return candidates[0] if candidates else None
 

@@ -4,9 +4,13 @@
 # resource and on /status and /scale — passes through :func:`admit_custom_resource` exactly once, after the
 # change is merged and before it is stored. It runs ``schema.admit`` with the CRD version's schema (on /status
 # only ``.status`` is checked against the schema, as the server's status strategy does) and turns its causes
-# into the server's 422 ``Invalid`` Status. The server decides ``metadata.generation`` after pruning and
-# defaulting, so it is decided again here on the admitted object: a write that only adds unknown fields or
-# restates defaults does not bump it.
+# into the server's 422 ``Invalid`` Status. Unknown fields (``schema.unknown_fields``) fail the write with
+# the server's 400 "strict decoding error" under ``fieldValidation=Strict`` (what kubectl sends), become
+# ``Warning`` headers under ``Warn`` or when the parameter is absent, and are pruned silently under
+# ``Ignore``. Simplification: apply requests report them the same way (a server words them as "field not
+# declared in schema" there). The caller decides ``metadata.generation`` on the admitted object, as the
+# server does after pruning and defaulting: a write that only adds unknown fields or restates defaults does
+# not bump it.
 #
 # SEAM: tables. Every request whose ``Accept`` asks for ``as=Table`` is answered by :func:`render_table`
 # (``tables.render_table``): printer columns for custom resources, the built-in printers' columns otherwise.
@@ -14,24 +18,51 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from typing import Any
 
 from tests.kubeapi import errors, tables
-from tests.kubeapi.fielderrors import Invalid
-from tests.kubeapi.meta import spec_changed
+from tests.kubeapi.fielderrors import Invalid, strict_decoding_status
 from tests.kubeapi.resources import ResourceType
-from tests.kubeapi.schema import admit
+from tests.kubeapi.schema import admit, unknown_fields
+
+# Per request (each request is its own task): the ``fieldValidation`` query parameter ("" when absent, which
+# the server treats as Warn), and the warnings to send back as ``Warning: 299 - "..."`` headers (kubectl
+# prints them).
+field_validation: ContextVar[str] = ContextVar("field_validation", default="")
+warnings: ContextVar[list[str] | None] = ContextVar("warnings", default=None)
+
+
+def warn(message: str) -> None:
+    """Add a ``Warning`` header to the response of the current request (no-op outside a request)."""
+    pending = warnings.get()
+    if pending is not None:
+        pending.append(message)
 
 
 def admit_custom_resource(
-    *, rt: ResourceType, obj: dict[str, Any], old: dict[str, Any] | None, subresource: str
+    *,
+    rt: ResourceType,
+    obj: dict[str, Any],
+    old: dict[str, Any] | None,
+    subresource: str,
+    field_validation: str,
 ) -> dict[str, Any]:
     """The object to store for a write of a custom resource (``rt.raw_schema`` is its CRD version's schema).
 
-    Raise ``errors.StatusError`` (422 ``Invalid``) to reject the write.
+    ``field_validation`` is ``Strict``, ``Warn``, ``Ignore`` or "" (absent: Warn). Raise
+    ``errors.StatusError`` (422 ``Invalid``, or 400 for Strict unknown fields) to reject the write; call
+    :func:`warn` for Warn.
     """
     if rt.raw_schema is None:
         return obj
+    if field_validation != "Ignore":
+        unknown = unknown_fields(schema=rt.raw_schema, obj=obj)
+        if unknown and field_validation == "Strict":
+            body = strict_decoding_status(kind=rt.kind, version=rt.version, fields=unknown)
+            raise errors.StatusError(400, "BadRequest", body["message"])
+        for path in unknown:
+            warn(f'unknown field "{path}"')
     try:
         admitted = admit(
             schema=rt.raw_schema,
@@ -43,11 +74,6 @@ def admit_custom_resource(
         name = str((obj.get("metadata") or {}).get("name", ""))
         body = invalid.status(group=rt.group, kind=rt.kind, name=name)
         raise errors.StatusError(422, "Invalid", body["message"], details=body["details"]) from None
-    if rt.generation and old is not None and subresource == "":
-        generation = int(old["metadata"].get("generation", 0))
-        if spec_changed(old, admitted, ignore_status=rt.status):
-            generation += 1
-        admitted["metadata"]["generation"] = generation
     return admitted
 
 

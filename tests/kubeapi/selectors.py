@@ -104,8 +104,11 @@ def field_value(obj: Mapping[str, Any], path: str) -> str:
     return str(node)
 
 
-def field_matcher(selector: str | None, *, supported: frozenset[str]) -> Matcher | None:
-    """A predicate for a ``fieldSelector``; unsupported fields raise the server's 400."""
+def field_matcher(
+    selector: str | None, *, supported: frozenset[str], aliases: Mapping[str, str] | None = None
+) -> Matcher | None:
+    """A predicate for a ``fieldSelector``; unsupported fields raise the server's 400. ``aliases`` maps a
+    field name to where the stored object keeps it (for converted resources)."""
     if not selector or not selector.strip():
         return None
     tests: list[tuple[str, bool, str]] = []
@@ -118,7 +121,7 @@ def field_matcher(selector: str | None, *, supported: frozenset[str]) -> Matcher
         field, op, value = match.groups()
         if field not in supported:
             raise errors.bad_request(f"field label not supported: {field}")
-        tests.append((field, op == "!=", _unescape(value.strip())))
+        tests.append(((aliases or {}).get(field, field), op == "!=", _unescape(value.strip())))
 
     def matches(obj: Mapping[str, Any]) -> bool:
         return all((field_value(obj, field) != value) == negate for field, negate, value in tests)

@@ -22,6 +22,7 @@ import contextlib
 import logging
 import random
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
@@ -55,9 +56,14 @@ class KubeAPI:
         history: int = 1000,
         bookmark_interval: float = 60.0,
         seed: int = 0,
+        request_log_limit: int | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.cluster = Cluster(history=history, seed=seed)
-        self.requests = RequestLog()
+        """``history``: watch events kept per resource; ``bookmark_interval``: seconds between bookmarks;
+        ``seed``: for generated names and fault fractions; ``request_log_limit``: keep only the newest
+        requests; ``clock``: wall-clock seconds for timestamps (creation, deletion, managedFields)."""
+        self.cluster = Cluster(history=history, seed=seed, clock=clock)
+        self.requests = RequestLog(limit=request_log_limit)
         self.faults = Faults(seed=seed, compact=self._compact, close_watches=self._close_watches)
         self.bookmark_interval = bookmark_interval
         self.rng = random.Random(seed)
@@ -229,6 +235,14 @@ class KubeAPI:
         except errors.StatusError as exc:
             log(exc.code)
             return status_response(exc)
+        except (asyncio.CancelledError, ConnectionResetError):
+            raise
+        except Exception as exc:  # a defect of the emulator: answer as the server does, keep serving
+            logger.exception("%s %s failed", request.method, path)
+            log(500)
+            return status_response(
+                errors.StatusError(500, "InternalError", f"Internal error occurred: {exc!r}")
+            )
         log(result.status)
         return result
 

@@ -39,16 +39,22 @@ class Event:
     prev: dict[str, Any] | None
     _lines: dict[tuple[str, str], bytes] = field(default_factory=dict)
 
-    def line(self, event_type: str, api_version: str) -> bytes:
+    def line(
+        self,
+        event_type: str,
+        api_version: str,
+        convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> bytes:
         """The watch-stream line for this event, serialised once per (type, apiVersion) for all watchers."""
         cache_key = (event_type, api_version)
         cached = self._lines.get(cache_key)
         if cached is None:
-            obj = (
-                self.obj
-                if self.obj.get("apiVersion") == api_version
-                else {**self.obj, "apiVersion": api_version}
-            )
+            if convert is not None:
+                obj = convert(self.obj)
+            elif self.obj.get("apiVersion") == api_version:
+                obj = self.obj
+            else:
+                obj = {**self.obj, "apiVersion": api_version}
             cached = dumps({"type": event_type, "object": obj}) + b"\n"
             self._lines[cache_key] = cached
         return cached

@@ -1,8 +1,7 @@
 """How an object's fields merge: the subset of OpenAPI v3 schema that patches and server-side apply read.
 
 One navigator serves both built-in types and custom resources. A schema node may carry
-``x-kubernetes-list-type`` (``atomic`` — the default — ``set`` or ``map``) with
-``x-kubernetes-list-map-keys``,
+``x-kubernetes-list-type`` (``atomic`` by default, ``set`` or ``map``) with ``x-kubernetes-list-map-keys``,
 ``x-kubernetes-map-type: atomic`` (a struct or map owned and replaced as a whole), and, for strategic merge
 patches of built-in types, ``x-kubernetes-patch-merge-key`` / ``x-kubernetes-patch-strategy``. A field the
 schema does not describe is a granular map when it is an object and an atomic list when it is a list, which is
@@ -12,6 +11,7 @@ what the real server assumes for unknown (preserved) fields. Every object's ``me
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
@@ -107,10 +107,19 @@ def with_metadata(schema: Schema) -> Schema:
     return {**schema, "type": "object", "properties": properties}
 
 
-def key_of(item: Any, keys: list[str]) -> str:
-    """The canonical key of a map-list item, as it appears in ``k:{...}`` of fieldsV1."""
-    import json
+def key_of(item: Any, schema: Schema) -> str:
+    """The canonical key of an item of the map list ``schema``, as it appears in ``k:{...}`` of fieldsV1.
 
+    A key field the item leaves out takes the schema's default (``protocol: TCP`` of ports), as
+    structured-merge-diff does, so an applied item without it matches the stored, defaulted one.
+    """
     if not isinstance(item, Mapping):
         return json.dumps(item, sort_keys=True, separators=(",", ":"))
-    return json.dumps({k: item[k] for k in keys if k in item}, sort_keys=True, separators=(",", ":"))
+    properties = items(schema).get("properties") or {}
+    key = {}
+    for name in list_keys(schema):
+        if name in item:
+            key[name] = item[name]
+        elif "default" in (properties.get(name) or {}):
+            key[name] = properties[name]["default"]
+    return json.dumps(key, sort_keys=True, separators=(",", ":"))

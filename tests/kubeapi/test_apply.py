@@ -9,7 +9,7 @@ import pytest
 from kubernetes_asyncio import client
 from kubernetes_asyncio.client.exceptions import ApiException
 
-from tests.kubeapi.testing import WIDGET_GROUP, WIDGET_PLURAL, WIDGET_VERSION, widget, widget_crd
+from tests.kubeapi.testing import WIDGET_GROUP, WIDGET_PLURAL, WIDGET_VERSION, deployment, widget, widget_crd
 
 APPLY = "application/apply-patch+yaml"
 ARGS = (WIDGET_GROUP, WIDGET_VERSION, "default", WIDGET_PLURAL)
@@ -200,44 +200,26 @@ async def test_apply_with_a_stale_resource_version_is_409(widgets: Widgets) -> N
 async def test_built_in_containers_merge_by_name_between_managers(kubeapi_client: Any) -> None:
     apps = client.AppsV1Api(kubeapi_client)
 
-    def deployment(*containers: str) -> dict[str, Any]:
-        return {
-            "apiVersion": "apps/v1",
-            "kind": "Deployment",
-            "metadata": {"name": "d", "namespace": "default"},
-            "spec": {
-                "selector": {"matchLabels": {"app": "d"}},
-                "template": {
-                    "metadata": {"labels": {"app": "d"}},
-                    "spec": {"containers": [{"name": n, "image": f"{n}:1"} for n in containers]},
-                },
-            },
-        }
+    def containers(*names: str) -> list[dict[str, Any]]:
+        return [{"name": n, "image": f"{n}:1"} for n in names]
 
     await apps.patch_namespaced_deployment(
-        "d", "default", deployment("app"), field_manager="alice", _content_type=APPLY
+        "d", "default", deployment(containers=containers("app")), field_manager="alice", _content_type=APPLY
     )
     result = await apps.patch_namespaced_deployment(
-        "d", "default", deployment("sidecar"), field_manager="bob", force=True, _content_type=APPLY
+        "d",
+        "default",
+        deployment(containers=containers("sidecar")),
+        field_manager="bob",
+        force=True,
+        _content_type=APPLY,
     )
     assert [c.name for c in result.spec.template.spec.containers] == ["app", "sidecar"]
 
 
 async def test_conflict_with_a_scale_writer_names_the_subresource(kubeapi_client: Any) -> None:
     apps = client.AppsV1Api(kubeapi_client)
-    body = {
-        "apiVersion": "apps/v1",
-        "kind": "Deployment",
-        "metadata": {"name": "d", "namespace": "default"},
-        "spec": {
-            "replicas": 1,
-            "selector": {"matchLabels": {"app": "d"}},
-            "template": {
-                "metadata": {"labels": {"app": "d"}},
-                "spec": {"containers": [{"name": "c", "image": "i"}]},
-            },
-        },
-    }
+    body = deployment(replicas=1)
     await apps.patch_namespaced_deployment("d", "default", body, field_manager="alice", _content_type=APPLY)
     await apps.patch_namespaced_deployment_scale(
         "d",

@@ -205,3 +205,85 @@ async def test_every_served_crd_version_shares_the_objects(kubeapi_client: Any) 
     listed = await custom.list_namespaced_custom_object(WIDGET_GROUP, "v2", "default", WIDGET_PLURAL)
     assert as_v1["apiVersion"] == "example.com/v1"
     assert [i["apiVersion"] for i in listed["items"]] == ["example.com/v2"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"metadata": {"name": "Not_Valid"}}, "metadata.name"),
+        ({"metadata": {"name": "a", "labels": {"app": "x" * 64}}}, "metadata.labels"),
+        ({"metadata": {"name": "a", "labels": {"bad key!": "x"}}}, "metadata.labels"),
+        ({"metadata": {"name": "a", "annotations": {"big": "x" * (256 * 1024)}}}, "metadata.annotations"),
+    ],
+)
+async def test_object_meta_is_validated(kubeapi_client: Any, body: dict[str, Any], field: str) -> None:
+    with pytest.raises(ApiException) as caught:
+        await client.CoreV1Api(kubeapi_client).create_namespaced_config_map("default", body)
+    assert caught.value.status == 422
+    assert status_of(caught.value)["details"]["causes"][0]["field"] == field
+
+
+async def test_namespace_names_are_dns_labels(kubeapi_client: Any) -> None:
+    with pytest.raises(ApiException) as caught:
+        await client.CoreV1Api(kubeapi_client).create_namespace({"metadata": {"name": "has.dot"}})
+    assert "RFC 1123 label" in status_of(caught.value)["message"]
+
+
+async def test_labels_are_validated_on_update_too(kubeapi_client: Any) -> None:
+    v1 = client.CoreV1Api(kubeapi_client)
+    await v1.create_namespaced_config_map("default", {"metadata": {"name": "a"}})
+    with pytest.raises(ApiException) as caught:
+        await v1.patch_namespaced_config_map("a", "default", {"metadata": {"labels": {"app": "-x"}}})
+    assert caught.value.status == 422
+
+
+async def test_owner_references_are_validated(kubeapi_client: Any) -> None:
+    v1 = client.CoreV1Api(kubeapi_client)
+    ref = {"apiVersion": "v1", "kind": "ConfigMap", "name": "o", "uid": "u1", "controller": True}
+    two_controllers = [ref, {**ref, "name": "p", "uid": "u2"}]
+    with pytest.raises(ApiException) as caught:
+        await v1.create_namespaced_config_map(
+            "default", {"metadata": {"name": "a", "ownerReferences": two_controllers}}
+        )
+    assert "Only one reference can have Controller set to true" in status_of(caught.value)["message"]
+    with pytest.raises(ApiException) as caught:
+        await v1.create_namespaced_config_map(
+            "default", {"metadata": {"name": "a", "ownerReferences": [{**ref, "uid": ""}]}}
+        )
+    assert status_of(caught.value)["details"]["causes"][0]["field"] == "metadata.ownerReferences.uid"
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (lambda crd: crd["spec"].pop("versions"), "spec.versions"),
+        (lambda crd: crd["spec"]["versions"][0].update(storage=False), "spec.versions"),
+        (lambda crd: crd["spec"]["names"].pop("kind"), "spec.names.kind"),
+        (lambda crd: crd["spec"].update(scope="Everywhere"), "spec.scope"),
+    ],
+)
+async def test_crds_that_cannot_be_served_are_422(kubeapi_client: Any, change: Any, field: str) -> None:
+    crd = widget_crd()
+    change(crd)
+    with pytest.raises(ApiException) as caught:
+        await client.ApiextensionsV1Api(kubeapi_client).create_custom_resource_definition(crd)
+    assert caught.value.status == 422
+    assert status_of(caught.value)["details"]["causes"][0]["field"] == field
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"metadata": {"name": "a", "labels": ["x"]}},
+        {"metadata": {"name": "a", "finalizers": "x"}},
+        {"metadata": {"name": 5}},
+        {"metadata": {"name": "a"}, "data": {"k": 1}},
+    ],
+)
+async def test_objects_that_do_not_decode_are_400(kubeapi_client: Any, body: dict[str, Any]) -> None:
+    with pytest.raises(ApiException) as caught:
+        await client.CoreV1Api(kubeapi_client).create_namespaced_config_map("default", body)
+    assert caught.value.status == 400
+    assert status_of(caught.value)["message"].startswith(
+        'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal'
+    )

@@ -212,3 +212,20 @@ async def test_watches_of_a_deleted_crd_end(kubeapi_client: Any) -> None:
     await asyncio.sleep(0.2)
     await extensions.delete_custom_resource_definition("widgets.example.com")
     assert await asyncio.wait_for(watching, 10) == ["DELETED"]
+
+
+async def test_references_to_kinds_that_are_not_served_are_left_alone(kubeapi_client: Any) -> None:
+    v1 = client.CoreV1Api(kubeapi_client)
+    unserved = {"apiVersion": "example.com/v1", "kind": "Gadget", "name": "g", "uid": "no-such-uid"}
+    served = {"apiVersion": "v1", "kind": "ConfigMap", "name": "ghost", "uid": "no-such-uid"}
+    await v1.create_namespaced_config_map(
+        "default", {"metadata": {"name": "kept", "ownerReferences": [unserved]}}
+    )
+    await v1.create_namespaced_config_map(
+        "default", {"metadata": {"name": "marker", "ownerReferences": [served]}}
+    )
+
+    async def marker_collected() -> None:  # the collector works in order: "kept" was looked at before
+        assert await _names(v1) == ["kept"]
+
+    await eventually(marker_collected)

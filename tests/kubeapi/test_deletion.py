@@ -147,3 +147,10 @@ async def test_delete_of_a_missing_object_is_404(kubeapi_client: Any) -> None:
     with pytest.raises(ApiException) as caught:
         await client.CoreV1Api(kubeapi_client).delete_namespaced_config_map("nope", "default")
     assert caught.value.status == 404
+
+
+async def test_deleted_object_is_returned_with_the_deletions_version(kubeapi_client: Any) -> None:
+    v1 = client.CoreV1Api(kubeapi_client)
+    created = await v1.create_namespaced_pod("default", pod("p", node=None))
+    deleted = await v1.delete_namespaced_pod("p", "default")
+    assert int(deleted.metadata.resource_version) > int(created.metadata.resource_version)

@@ -97,3 +97,10 @@ async def test_unknown_paths_are_404_status(kubeapi: KubeAPI) -> None:
         body = await response.json()
     assert body["kind"] == "Status"
     assert body["reason"] == "NotFound"
+
+
+async def test_simulator_resources_are_served(kubeapi_client: Any) -> None:
+    core = {r.name for r in (await client.CoreV1Api(kubeapi_client).get_api_resources()).resources}
+    apps = {r.name for r in (await client.AppsV1Api(kubeapi_client).get_api_resources()).resources}
+    assert {"nodes", "nodes/status", "persistentvolumeclaims"} <= core
+    assert {"replicasets", "replicasets/scale"} <= apps

@@ -116,3 +116,22 @@ async def eventually(check: Callable[[], Awaitable[T]], *, within: float = 10.0,
             if time.monotonic() > deadline:
                 raise
         await asyncio.sleep(interval)
+
+
+def deployment(
+    name: str = "d", *, containers: list[dict[str, Any]] | None = None, **spec: Any
+) -> dict[str, Any]:
+    """An apps/v1 Deployment manifest (complete enough to apply) selecting ``app: <name>``."""
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "default"},
+        "spec": {
+            "selector": {"matchLabels": {"app": name}},
+            "template": {
+                "metadata": {"labels": {"app": name}},
+                "spec": {"containers": containers or [{"name": "c", "image": "i"}]},
+            },
+            **spec,
+        },
+    }

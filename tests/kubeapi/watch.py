@@ -101,7 +101,7 @@ class WatchStream:
         if event_type is None:
             return None
         if self.table is None:
-            return event.line(event_type, self.rt.api_version)
+            return event.line(event_type, self.rt.api_version, self.rt.convert_out)
         return self.render(event_type, event.obj)
 
     def render(self, event_type: str, obj: dict[str, Any]) -> bytes:
@@ -180,8 +180,12 @@ async def serve_watch(
         since = int(rv_text) if rv_text not in ("", "0") else None
     except ValueError:
         raise errors.bad_request(f'resourceVersion: Invalid value: "{rv_text}"') from None
-    timeout_text = query.get("timeoutSeconds")
-    timeout = float(timeout_text) if timeout_text else api.rng.uniform(1800, 3600)
+    try:
+        timeout = float(query.get("timeoutSeconds") or 0)
+    except ValueError:
+        raise errors.bad_request(f'timeoutSeconds: Invalid value: "{query.get("timeoutSeconds")}"') from None
+    if timeout <= 0:  # unset or 0: the server's own, between its minimum request timeout and twice that
+        timeout = api.rng.uniform(1800, 3600)
     started = time.monotonic()
     deadline = started + timeout
 
