@@ -175,7 +175,7 @@ class Watcher:
                     cause, need_list, list_rv = "error", True, ""
                 else:
                     cause = "error"
-                # An optional resource that stays absent (KEDA not installed) is retried for ever: say so once.
+                # An optional resource that stays absent (no KEDA, say) is retried for ever: say so once.
                 repeated_absence = cause == "absent" and self.restarts["absent"] > 0
                 log.log(
                     logging.DEBUG
