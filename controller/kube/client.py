@@ -26,6 +26,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+from urllib.request import getproxies, proxy_bypass
 
 import aiohttp
 from kubernetes_asyncio import client as k8s_client
@@ -36,6 +37,8 @@ from controller.kube.resources import Obj
 from controller.metrics import Metrics
 
 APPLY_PATCH = "application/apply-patch+yaml"
+# As the library sets it: a watch event of a large object does not fit aiohttp's default read buffer.
+READ_BUFFER = 2**21
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 
@@ -119,6 +122,16 @@ def _timeout(settings: ClientSettings, total: float | None = None) -> aiohttp.Cl
     )
 
 
+def environment_proxy(url: str) -> str | None:
+    """The proxy the environment names for ``url`` (``HTTP(S)_PROXY`` less ``NO_PROXY``), as aiohttp would
+    find it: an ``http://`` URL, credentials included; ``None`` when there is none."""
+    parts = urlsplit(url)
+    if not parts.hostname or proxy_bypass(parts.hostname):
+        return None
+    proxy = getproxies().get(parts.scheme)
+    return proxy if proxy and urlsplit(proxy).scheme == "http" else None
+
+
 class _MeteredRest(k8s_rest.RESTClientObject):
     """The library's REST layer with a default timeout and request metrics."""
 
@@ -127,6 +140,17 @@ class _MeteredRest(k8s_rest.RESTClientObject):
         self._settings = settings
         self._metrics = metrics
         self._host = urlsplit(configuration.host).netloc or configuration.host
+        # The library's session trusts the environment, so aiohttp reads ~/.netrc and the proxy variables in
+        # a worker thread on every request: two thread hops that cost several times the request itself. The
+        # environment's proxy is looked up once here instead (a kubeconfig's proxy-url still comes first).
+        library_session = self.pool_manager
+        self.pool_manager = aiohttp.ClientSession(
+            connector=library_session.connector, trust_env=False, read_bufsize=READ_BUFFER
+        )
+        library_session.detach()
+        proxy = environment_proxy(configuration.host)
+        if not self.proxy and proxy is not None:
+            self.proxy = proxy
 
     async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         if kwargs.get("_request_timeout") is None:

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
+from aiohttp import web
 from kubernetes_asyncio import client as k8s
 
 from controller.kube.client import ApiError, KubeClient
@@ -69,3 +73,57 @@ async def test_close_is_idempotent(client: KubeClient) -> None:
     await client.close()
     await client.close()
     assert client.closed
+
+
+@pytest.fixture
+def no_proxy_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("http_proxy", "https_proxy", "no_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+
+
+async def test_a_netrc_entry_for_the_api_host_is_ignored(
+    kubeapi: KubeAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, no_proxy_variables: None
+) -> None:
+    """The client authenticates as its kubeconfig says; a ~/.netrc entry neither adds to nor breaks that."""
+    netrc = tmp_path / "netrc"
+    netrc.write_text("machine 127.0.0.1 login someone password secret\n")
+    monkeypatch.setenv("NETRC", str(netrc))
+    client = await KubeClient.connect(kubeconfig=str(kubeapi.kubeconfig_path))
+    try:
+        listed = await client.request("GET", CONFIGMAPS.path(namespace="default"))
+    finally:
+        await client.close()
+    assert listed["items"] == []
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[tuple[str, list[str]]]:
+    """An HTTP proxy on a free port that answers every request with an empty list; the URLs it was asked."""
+    asked: list[str] = []
+
+    async def answer(request: web.BaseRequest) -> web.Response:
+        asked.append(str(request.url))
+        return web.json_response({"kind": "List", "apiVersion": "v1", "metadata": {}, "items": []})
+
+    runner = web.ServerRunner(web.Server(answer))
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}", asked
+    finally:
+        await runner.cleanup()
+
+
+async def test_the_proxy_named_in_the_environment_carries_the_requests(
+    kubeapi: KubeAPI, proxy: tuple[str, list[str]], monkeypatch: pytest.MonkeyPatch, no_proxy_variables: None
+) -> None:
+    url, asked = proxy
+    monkeypatch.setenv("HTTP_PROXY", url)
+    client = await KubeClient.connect(kubeconfig=str(kubeapi.kubeconfig_path))
+    try:
+        await client.request("GET", CONFIGMAPS.path(namespace="default"))
+    finally:
+        await client.close()
+    assert asked == [f"{kubeapi.url}{CONFIGMAPS.path(namespace='default')}"]
