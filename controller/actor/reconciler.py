@@ -190,7 +190,7 @@ class AsyncActorReconciler:
                 self.events.normal(obj, "QueueCreated", f"created queue {ensured.name} ({ensured.address})")
             queued = processing = None
             try:
-                figures = await transport.queue_metrics(ref)
+                figures = ensured.metrics or await transport.queue_metrics(ref)
                 queued, processing = figures.queued, figures.processing
             except TransportError as exc:
                 log.info("queue figures unavailable", reason=str(exc.reason), message=exc.message)

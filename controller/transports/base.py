@@ -105,20 +105,22 @@ class ActorRef:
 
 
 @dataclass(frozen=True, slots=True)
+class QueueMetrics:
+    """Depth of the actor's queue; None where the transport cannot tell."""
+
+    queued: int | None
+    processing: int | None
+
+
+@dataclass(frozen=True, slots=True)
 class EnsuredQueue:
     """The actor's queue after :meth:`Transport.ensure_queue`."""
 
     name: str
     address: str  # where it lives: ``<exchange> → <queue> @ <vhost>`` or the SQS queue URL
     created: bool  # this call created it (worth an Event)
-
-
-@dataclass(frozen=True, slots=True)
-class QueueMetrics:
-    """Depth of the actor's queue; None where the transport cannot tell."""
-
-    queued: int | None
-    processing: int | None
+    metrics: QueueMetrics | None = None
+    """The queue's figures when the ensure itself learnt them, so that nobody need ask again; else None."""
 
 
 Manifest = dict[str, Any]

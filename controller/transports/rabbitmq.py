@@ -9,6 +9,8 @@ exchange (``x-dead-letter-exchange=""``, ``x-dead-letter-routing-key=asya-<name>
   declarations are idempotent, so a second ensure changes nothing. A queue (or exchange) that exists with
   other arguments is reported as ``QueueConfigMismatch`` and left as it is, messages included. Without
   ``autoCreate`` it only checks that the queue exists (``QueueNotFound`` otherwise), whatever its arguments.
+  When it has just created the queue it also tells its figures, from the declaration's answer: the
+  management API has none for a new queue yet.
 - delete: queue and DLQ regardless of consumers and content (``if_unused=False, if_empty=False``).
 - metrics: the management API (``messages_ready`` → queued, ``messages_unacknowledged`` → processing) when it
   answers with counters, else a passive declare (queued only). The management API lags a few seconds behind
@@ -32,9 +34,9 @@ import contextlib
 import hashlib
 import time
 import urllib.parse
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 import aio_pika
 import aiohttp
@@ -56,6 +58,8 @@ from controller.transports.base import (
     read_secret,
 )
 from controller.transports.config import RabbitMQConfig
+
+T = TypeVar("T")
 
 MANAGEMENT_RETRY_AFTER = 60.0  # seconds to leave an unreachable or refusing management API alone
 RECONNECT_INTERVAL = 2.0
@@ -151,9 +155,18 @@ class RabbitMQTransport(TransportBase):
                         channel.queue_declare(dlq_name(actor), durable=True), "dead-letter queue"
                     )
                 arguments = queue_arguments(self.config, actor)
-                await self._declare(channel.queue_declare(queue, durable=True, arguments=arguments), "queue")
+                declared = await self._declare(
+                    channel.queue_declare(queue, durable=True, arguments=arguments), "queue"
+                )
                 await channel.queue_bind(queue, exchange, routing_key=actor.name)
-        return EnsuredQueue(name=queue, address=address, created=not existed)
+        metrics = None
+        if not existed:
+            # The management API has no counters for a brand-new queue yet; the declaration's answer tells
+            # the depth, and without a consumer nothing can be in flight.
+            metrics = QueueMetrics(
+                queued=declared.message_count, processing=0 if declared.consumer_count == 0 else None
+            )
+        return EnsuredQueue(name=queue, address=address, created=not existed, metrics=metrics)
 
     async def queue_exists(self, actor: ActorRef) -> bool:
         credentials = await self._credentials(actor)
@@ -321,9 +334,9 @@ class RabbitMQTransport(TransportBase):
                 return False
         return True
 
-    async def _declare(self, declaration: Any, what: str) -> None:
+    async def _declare(self, declaration: Awaitable[T], what: str) -> T:
         try:
-            await declaration
+            return await declaration
         except aiormq.exceptions.ChannelPreconditionFailed as exc:
             raise TransportError(
                 Reason.QUEUE_CONFIG_MISMATCH,

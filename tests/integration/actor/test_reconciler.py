@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import urllib.error
+import urllib.parse
+
 import aio_pika
 import pytest
 
@@ -159,13 +163,16 @@ async def test_an_actor_with_an_unknown_transport_deletes_cleanly(
 
 
 async def test_a_restart_of_a_converged_controller_writes_nothing(
-    kubeapi: KubeAPI, kube: KubeClient, rabbit_env: dict[str, str]
+    kubeapi: KubeAPI, kube: KubeClient, rabbit_env: dict[str, str], rabbitmq_vhost: VirtualHost
 ) -> None:
     await create(kube, actor("steady"))
     # Checked every second until the broker's management API reports the new queue's figures, which it
     # does a few seconds late: a restart that then reads other figures rightly writes them.
     async with running_controller(kubeapi, rabbit_env, queue_check_interval=1.0):
-        await eventually(lambda: status_of(kube, "steady"), lambda s: "queuedMessages" in s)
+        await _counted_by_management(rabbitmq_vhost, "asya-steady")
+        await eventually(
+            lambda: status_of(kube, "steady"), lambda s: "queuedMessages" in s and "processingMessages" in s
+        )
         await eventually(lambda: get(kube, r.CONFIGMAPS, "asya-runtime"), lambda obj: obj is not None)
         await eventually(lambda: events_of(kube, "steady"), lambda items: bool(items))
     kubeapi.requests.clear()
@@ -173,6 +180,38 @@ async def test_a_restart_of_a_converged_controller_writes_nothing(
         await eventually(lambda: _processed(controller), lambda done: done >= 1, within=10)
     writes = [(w.verb, w.resource, w.subresource, w.name) for w in kubeapi.requests.filter(writes=True)]
     assert writes == []
+
+
+async def test_a_restart_once_the_broker_counts_a_new_queue_writes_nothing(
+    kubeapi: KubeAPI, kube: KubeClient, rabbit_env: dict[str, str], rabbitmq_vhost: VirtualHost
+) -> None:
+    """The figures shown when the queue was created are those the management API reports later."""
+    await create(kube, actor("fresh"))
+    async with running_controller(kubeapi, rabbit_env):
+        await wait_status(kube, "fresh", "Creating")
+        await eventually(lambda: get(kube, r.CONFIGMAPS, "asya-runtime"), lambda obj: obj is not None)
+        await eventually(lambda: events_of(kube, "fresh"), lambda items: len(items) == 2)
+    await _counted_by_management(rabbitmq_vhost, "asya-fresh")
+    kubeapi.requests.clear()
+    async with running_controller(kubeapi, rabbit_env) as controller:
+        await eventually(lambda: _processed(controller), lambda done: done >= 1, within=10)
+    writes = [(w.verb, w.resource, w.subresource, w.name) for w in kubeapi.requests.filter(writes=True)]
+    assert writes == []
+
+
+async def _counted_by_management(vhost: VirtualHost, queue: str) -> None:
+    """Until the broker's management API reports the queue's counters (a few seconds after it appears)."""
+    path = f"/api/queues/{urllib.parse.quote(vhost.name, safe='')}/{queue}"
+
+    def info() -> dict[str, object]:
+        try:
+            return dict(vhost.node.management("GET", path))
+        except urllib.error.HTTPError:  # not created yet
+            return {}
+
+    await eventually(
+        lambda: asyncio.to_thread(info), lambda found: isinstance(found.get("messages_unacknowledged"), int)
+    )
 
 
 async def _processed(controller: object) -> int:

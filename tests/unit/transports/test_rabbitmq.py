@@ -110,6 +110,14 @@ async def test_ensure_creates_exchange_queue_and_binding(make_transport: MakeTra
     assert await depth(amqp, "asya-text-processor") == 1
 
 
+async def test_ensure_tells_the_figures_of_the_queue_it_created(make_transport: MakeTransport) -> None:
+    """The management API has no counters for a new queue yet; the declaration's answer has them."""
+    transport = make_transport()
+
+    assert (await transport.ensure_queue(ACTOR)).metrics == QueueMetrics(queued=0, processing=0)
+    assert (await transport.ensure_queue(ACTOR)).metrics is None  # an existing queue: ask queue_metrics
+
+
 async def test_queue_is_durable_classic_without_arguments_by_default(
     make_transport: MakeTransport, rabbitmq_vhost: VirtualHost
 ) -> None:
