@@ -7,6 +7,7 @@ process at start with the message naming the field, exit status 2), connects, an
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -108,4 +109,7 @@ async def run(settings: Settings, env: Mapping[str, str] | None = None) -> int:
         leader_elect=settings.leader_elect,
         workers=settings.max_concurrent_reconciles,
     )
+    # What is imported and built by now lives as long as the process: out of the cyclic collector's sight,
+    # a full collection no longer scans it again each time (a pause of 100 ms or more on a busy machine).
+    gc.freeze()
     return await controller.run()
