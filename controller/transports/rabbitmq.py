@@ -19,12 +19,14 @@ exchange (``x-dead-letter-exchange=""``, ``x-dead-letter-routing-key=asya-<name>
 
 Connections: one aio-pika robust connection per (transport, credentials), opened on first use and shared by
 every actor using those credentials; it reconnects by itself after the broker comes back. Every operation runs
-on a fresh raw channel of that connection (never a cached robust channel: a passive declare on one answers
-from its cache, and a robust channel re-declares what it declared when it reopens). A failed declare closes
-its channel; the next step opens another. Every public call is bounded by ``timeout`` seconds, connecting
-included. While the connection is down, a call waits for the reconnection for at most two reconnect
-intervals (4 s), then reports ``BrokerUnavailable``: long enough to pick up a broker that has just come back,
-short enough that a broker outage does not hold every worker for the whole time bound.
+alone on a raw channel of that connection (never a cached robust channel: a passive declare on one answers
+from its cache, and a robust channel re-declares what it declared when it reopens). Channels are kept open for
+the next operation, which saves two round trips each time; one that failed (the broker closes a channel on a
+refused operation) or was cut short is closed and never used again. Every public call is bounded by
+``timeout`` seconds, connecting included. While the connection is down, a call waits for the reconnection for
+at most two reconnect intervals (4 s), then reports ``BrokerUnavailable``: long enough to pick up a broker
+that has just come back, short enough that a broker outage does not hold every worker for the whole time
+bound.
 """
 
 from __future__ import annotations
@@ -63,6 +65,8 @@ T = TypeVar("T")
 
 MANAGEMENT_RETRY_AFTER = 60.0  # seconds to leave an unreachable or refusing management API alone
 RECONNECT_INTERVAL = 2.0
+# Idle channels kept per connection for the next operation (a worker uses one at a time).
+MAX_IDLE_CHANNELS = 16
 
 
 def dlq_name(actor: ActorRef) -> str:
@@ -105,6 +109,7 @@ class RabbitMQTransport(TransportBase):
         self._secrets = secrets
         self._reconnect_interval = reconnect_interval
         self._connections: dict[tuple[str, str], aio_pika.RobustConnection] = {}
+        self._idle_channels: dict[tuple[str, str], list[aiormq.abc.AbstractChannel]] = {}
         self._connect_lock = asyncio.Lock()
         self._http: aiohttp.ClientSession | None = None
         self._management_resting_until: dict[tuple[str, str], float] = {}
@@ -179,11 +184,11 @@ class RabbitMQTransport(TransportBase):
             metrics = await self._management_metrics(credentials, actor.queue_name)
             if metrics is not None:
                 return metrics
-            async with self._channel(credentials) as channel:
-                try:
+            try:
+                async with self._channel(credentials) as channel:
                     ok = await channel.queue_declare(actor.queue_name, passive=True)
-                except aiormq.exceptions.ChannelNotFoundEntity:
-                    raise self._queue_missing(actor.queue_name, self._where_vhost) from None
+            except aiormq.exceptions.ChannelNotFoundEntity:
+                raise self._queue_missing(actor.queue_name, self._where_vhost) from None
             return QueueMetrics(queued=ok.message_count, processing=None)
 
     async def delete_queue(self, actor: ActorRef) -> bool:
@@ -200,6 +205,7 @@ class RabbitMQTransport(TransportBase):
 
     async def aclose(self) -> None:
         connections, self._connections = list(self._connections.values()), {}
+        self._idle_channels = {}  # closed with their connections
         for connection in connections:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(connection.close(), self._timeout)
@@ -313,25 +319,43 @@ class RabbitMQTransport(TransportBase):
 
     @contextlib.asynccontextmanager
     async def _channel(self, credentials: Credentials) -> AsyncIterator[aiormq.abc.AbstractChannel]:
+        """A raw channel of the credentials' connection, to use alone; an idle one when there is one.
+
+        A channel goes back to the idle ones only when nothing went wrong on it: the broker closes a channel
+        on a refused operation, and a cancelled call may leave an answer underway.
+        """
         connection = await self._connection(credentials)
         transport = connection.transport
         if transport is None:
             raise TransportError(Reason.BROKER_UNAVAILABLE, f"{self._where} is unreachable: reconnecting")
-        channel = await transport.connection.channel()
+        amqp = transport.connection
+        idle = self._idle_channels.setdefault(credentials.key, [])
+        channel: aiormq.abc.AbstractChannel | None = None
+        while idle and channel is None:
+            candidate = idle.pop()
+            # A channel of a connection that has since been replaced died with it.
+            if not candidate.is_closed and candidate.connection is amqp:
+                channel = candidate
+        if channel is None:
+            channel = await amqp.channel()
+        reusable = False
         try:
             yield channel
+            reusable = True
         finally:
-            if not channel.is_closed:
+            if reusable and not channel.is_closed and len(idle) < MAX_IDLE_CHANNELS:
+                idle.append(channel)
+            elif not channel.is_closed:
                 with contextlib.suppress(Exception):
                     await channel.close()
 
     async def _declared(self, credentials: Credentials, queue: str) -> bool:
-        """Whether ``queue`` exists (a passive declare on a channel of its own: a miss closes the channel)."""
-        async with self._channel(credentials) as channel:
-            try:
+        """Whether ``queue`` exists (a passive declare; a miss makes the broker close the channel)."""
+        try:
+            async with self._channel(credentials) as channel:
                 await channel.queue_declare(queue, passive=True)
-            except aiormq.exceptions.ChannelNotFoundEntity:
-                return False
+        except aiormq.exceptions.ChannelNotFoundEntity:
+            return False
         return True
 
     async def _declare(self, declaration: Awaitable[T], what: str) -> T:

@@ -398,6 +398,42 @@ async def test_one_connection_per_credentials_shared_by_actors(
         rabbitmq_vhost.node.delete_user("team-b-user")
 
 
+async def test_a_channel_is_kept_open_for_the_next_operation(
+    make_transport: MakeTransport, rabbitmq_vhost: VirtualHost
+) -> None:
+    """Operations one after another share one channel instead of opening and closing one each."""
+    transport = make_transport()
+    for name in ("a1", "a2", "a3"):
+        await transport.ensure_queue(ActorRef(name=name, namespace=NS))
+        await transport.queue_metrics(ActorRef(name=name, namespace=NS))
+
+    listed = await eventually(
+        lambda: asyncio.to_thread(_connections, rabbitmq_vhost),
+        lambda found: len(found) == 1 and found[0].get("channels") == 1,
+    )
+    assert listed[0]["channels"] == 1
+
+
+async def test_operations_after_a_refused_one_run_on_a_good_channel(
+    make_transport: MakeTransport, amqp: Any
+) -> None:
+    """The broker closes the channel of a refused operation; it is not handed to the next one."""
+    channel = await amqp.channel()
+    await channel.declare_queue("asya-text-processor", durable=True, arguments={"x-max-length": 100})
+    transport = make_transport(queues={"autoCreate": True, "dlq": {"enabled": True}})
+
+    for _ in range(2):
+        with pytest.raises(TransportError) as caught:
+            await transport.ensure_queue(ACTOR)
+        assert caught.value.reason is Reason.QUEUE_CONFIG_MISMATCH
+        with pytest.raises(TransportError) as caught:
+            await transport.queue_metrics(ActorRef(name="missing", namespace=NS))
+        assert caught.value.reason is Reason.QUEUE_NOT_FOUND
+        other = ActorRef(name="other", namespace=NS)
+        await transport.ensure_queue(other)
+        assert await transport.queue_exists(other) is True
+
+
 async def test_transport_reconnects_after_aclose(make_transport: MakeTransport) -> None:
     transport = make_transport()
     await transport.ensure_queue(ACTOR)
