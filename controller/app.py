@@ -64,9 +64,11 @@ def build(
     client: KubeClient,
     env: Mapping[str, str],
     handle_signals: bool = True,
+    metrics: Metrics | None = None,
 ) -> Controller:
-    """The manager and reconciler; raises ``TransportConfigError`` on a bad transport configuration."""
-    metrics = Metrics(controller=c.CONTROLLER_NAME)
+    """The manager and reconciler; raises ``TransportConfigError`` on a bad transport configuration.
+    ``metrics`` should be those the client counts its requests in."""
+    metrics = metrics or Metrics(controller=c.CONTROLLER_NAME)
     manager = Manager(
         client=client,
         primary=r.ASYNC_ACTORS,
@@ -96,9 +98,12 @@ def build(
 async def run(settings: Settings, env: Mapping[str, str] | None = None) -> int:
     environ = os.environ if env is None else env
     configure(format=settings.log_format, level=settings.log_level)
-    client = await KubeClient.connect(kubeconfig=settings.kubeconfig, context=settings.context)
+    metrics = Metrics(controller=c.CONTROLLER_NAME)
+    client = await KubeClient.connect(
+        kubeconfig=settings.kubeconfig, context=settings.context, metrics=metrics
+    )
     try:
-        controller = build(settings, client=client, env=environ)
+        controller = build(settings, client=client, env=environ, metrics=metrics)
     except TransportConfigError as exc:
         await client.close()
         log.error("invalid transport configuration", error=str(exc))
