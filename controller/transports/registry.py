@@ -1,7 +1,8 @@
 """The configured transports by name: what ``spec.transport`` resolves to.
 
 :class:`TransportRegistry` builds one :class:`~controller.transports.base.Transport` per enabled entry of the
-configuration (no I/O: connections and clients open on first use) and answers :meth:`TransportRegistry.get`
+configuration (no I/O: connections and clients open on first use; the SQS client library is imported only
+when an SQS transport is configured) and answers :meth:`TransportRegistry.get`
 with it, or with a :class:`~controller.transports.base.TransportError` whose reason is
 ``TransportNotConfigured`` (unknown name) or ``TransportDisabled`` (``enabled: false``). :meth:`aclose` closes
 every connection and client; the controller calls it on shutdown.
@@ -12,8 +13,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Mapping
-
-from aiobotocore.session import AioSession
+from typing import TYPE_CHECKING
 
 from controller.transports.base import DEFAULT_TIMEOUT, Reason, SecretReader, Transport, TransportError
 from controller.transports.config import (
@@ -24,7 +24,9 @@ from controller.transports.config import (
     queue_management_disabled,
 )
 from controller.transports.rabbitmq import RabbitMQTransport
-from controller.transports.sqs import SQSTransport
+
+if TYPE_CHECKING:
+    from aiobotocore.session import AioSession
 
 
 class TransportRegistry:
@@ -50,6 +52,10 @@ class TransportRegistry:
                 )
             else:
                 assert isinstance(entry.config, SQSConfig)
+                # Imported only when an SQS transport is configured: aiobotocore and botocore hold several
+                # megabytes of memory that a controller of RabbitMQ actors need not pay for.
+                from controller.transports.sqs import SQSTransport
+
                 transport = SQSTransport(
                     name,
                     entry.config,

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 
@@ -74,3 +76,37 @@ def test_from_env_without_configuration_knows_no_transport() -> None:
 
 async def test_aclose_without_any_connection_is_fine(registry: TransportRegistry) -> None:
     await registry.aclose()
+
+
+# Builds the registry from a configuration in a fresh interpreter; prints which client libraries it loaded.
+_IMPORTS = """
+import json, sys
+from controller.app import build  # everything the controller imports at start
+from controller.transports.config import parse_transports
+from controller.transports.registry import TransportRegistry
+from tests.services.secrets import DictSecrets
+registry = TransportRegistry(parse_transports(json.loads(sys.argv[1])), secrets=DictSecrets())
+print(json.dumps(sorted(name for name in ("aiobotocore", "botocore", "aio_pika") if name in sys.modules)))
+"""
+
+
+def _libraries_loaded(document: dict[str, object]) -> list[str]:
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORTS, json.dumps(document)], capture_output=True, text=True, check=True
+    )
+    loaded: list[str] = json.loads(done.stdout)
+    return loaded
+
+
+def test_the_sqs_client_library_is_loaded_only_for_an_sqs_transport() -> None:
+    """aiobotocore and botocore cost memory that a controller of RabbitMQ actors need not pay."""
+    rabbitmq_only = {
+        "transports": {
+            "main": {
+                "type": "rabbitmq",
+                "config": {"host": "rabbit", "passwordSecretRef": {"name": "s", "key": "p"}},
+            }
+        }
+    }
+    assert _libraries_loaded(rabbitmq_only) == ["aio_pika"]
+    assert _libraries_loaded(DOCUMENT) == ["aio_pika", "aiobotocore", "botocore"]
