@@ -21,9 +21,12 @@ SCRIPT = textwrap.dedent(
     from controller.settings import Settings
 
     async def counted(port):
-        async with aiohttp.ClientSession() as session:
-            async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
-                text = await response.text()
+        try:
+            async with aiohttp.ClientSession() as session:
+                async with session.get(f"http://127.0.0.1:{port}/metrics") as response:
+                    text = await response.text()
+        except aiohttp.ClientError:  # not serving yet
+            return 0.0
         lines = [line for line in text.splitlines() if line.startswith("rest_client_requests_total{")]
         return sum(float(line.rpartition(" ")[2]) for line in lines)
 
@@ -66,7 +69,12 @@ async def _run_and_report(kubeapi: KubeAPI) -> dict[str, float]:
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:  # it did not stop: do not leave it running
+            process.kill()
+            await process.wait()
     assert process.returncode == 0, err.decode()
     report: dict[str, float] = json.loads(out.decode().strip().splitlines()[-1])
     return report
