@@ -47,7 +47,7 @@ from controller.actor.watches import BY_ACTOR, BY_INVOLVED
 from controller.actor.workload import Actor
 from controller.api import constants as c
 from controller.api.models import AsyncActorSpec
-from controller.kube.apply import Applier
+from controller.kube.apply import Applier, Prepared
 from controller.kube.cache import Cache
 from controller.kube.client import APPLY_PATCH, MERGE_PATCH, ApiError, KubeClient
 from controller.kube.events import EventRecorder
@@ -117,6 +117,7 @@ class AsyncActorReconciler:
         self.monotonic = monotonic
         self.queue_checks = QueueChecks(interval=settings.queue_check_interval)
         self._queue_deleted: set[str] = set()
+        self._configmaps: dict[str, Prepared] = {}
 
     async def reconcile(self, key: str) -> Result | None:
         obj = self.cache.get(r.ASYNC_ACTORS, key)
@@ -224,7 +225,9 @@ class AsyncActorReconciler:
         )
         workload_error: str | None = None
         try:
-            await self.applier.apply(r.CONFIGMAPS, desired.configmap)
+            await self.applier.apply(
+                r.CONFIGMAPS, self._runtime_configmap(actor.namespace, desired.configmap)
+            )
             if desired.service_account is not None:
                 await self.applier.apply(r.SERVICE_ACCOUNTS, desired.service_account)
             if plan.handover is not None:
@@ -242,6 +245,14 @@ class AsyncActorReconciler:
             workload_error = f"the {spec.workload.kind} could not be applied: {exc.status} {exc.message}"
         scaling = await self._apply_scaling(actor, spec, desired)
         return workload_error, scaling
+
+    def _runtime_configmap(self, namespace: str, body: Obj) -> Prepared:
+        """The namespace's runtime ConfigMap, digested once: it holds the whole runtime script, and it is
+        the same for every reconcile of every actor of the namespace."""
+        prepared = self._configmaps.get(namespace)
+        if prepared is None:
+            prepared = self._configmaps[namespace] = self.applier.prepare(body)
+        return prepared
 
     async def _hand_over_replicas(self, resource: Resource, workload: Obj, replicas: int) -> None:
         body = {

@@ -7,6 +7,7 @@ Contract:
   does the same on the ``/status`` subresource with a body reduced to identity + ``status``, so it can never
   touch ``spec``. A body carrying ``managedFields`` or a ``resourceVersion`` is refused (ValueError).
 - Every applied object carries the annotation ``digest_annotation``: a digest of the rest of the body.
+  ``prepare(body)`` computes it once for a body the caller applies again and again unchanged.
 - An apply is *skipped* (``None`` returned, ``controller_applies_total{result="skipped"}``) when the cache
   shows the object in place with the same digest, and its ``metadata.generation`` has not moved since this
   process last applied or first saw it (someone editing the spec bumps the generation and gets it put back).
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from controller.kube.cache import Cache
@@ -88,6 +90,15 @@ def check_body(body: Obj) -> tuple[str | None, str]:
     return meta.get("namespace"), str(meta["name"])
 
 
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """An apply body with its digest annotation (``Applier.prepare``): an object applied again and again
+    with the same content (a namespace's runtime ConfigMap, say) costs its digest once."""
+
+    body: Obj
+    digest: str
+
+
 class Applier:
     """Applies and deletes for one field manager; see the module docstring."""
 
@@ -108,11 +119,18 @@ class Applier:
         self._generations: dict[tuple[Resource, str], int | None] = {}
         self._status_written: dict[tuple[Resource, str], tuple[str, str | None]] = {}
 
-    async def apply(self, resource: Resource, body: Obj) -> Obj | None:
-        """Apply ``body``; the object the server returned, or ``None`` when skipped as unchanged."""
-        namespace, name = check_body(body)
-        key = make_key(namespace, name)
+    def prepare(self, body: Obj) -> Prepared:
+        """``body`` with its digest, to apply as often as needed without computing the digest again."""
+        check_body(body)
         full, value = with_digest(body, self.digest_annotation)
+        return Prepared(body=full, digest=value)
+
+    async def apply(self, resource: Resource, body: Obj | Prepared) -> Obj | None:
+        """Apply ``body``; the object the server returned, or ``None`` when skipped as unchanged."""
+        prepared = body if isinstance(body, Prepared) else self.prepare(body)
+        full, value = prepared.body, prepared.digest
+        namespace, name = check_body(full)
+        key = make_key(namespace, name)
         cached = self._cached(resource, key)
         if cached is not None:
             meta = cached.get("metadata") or {}

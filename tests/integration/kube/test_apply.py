@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import pytest_asyncio
 
-from controller.kube.apply import Applier, apply_paths
+from controller.kube.apply import Applier, apply_paths, with_digest
 from controller.kube.cache import Cache, Store
 from controller.kube.client import MERGE_PATCH, ApiError, KubeClient
 from controller.kube.objects import trimmer
@@ -85,6 +85,22 @@ async def test_a_second_apply_of_the_same_object_writes_nothing(
     text = metrics.exposition().decode()
     assert 'controller_applies_total{controller="test",resource="configmaps",result="done"} 1.0' in text
     assert 'controller_applies_total{controller="test",resource="configmaps",result="skipped"} 1.0' in text
+
+
+async def test_a_prepared_body_is_applied_and_skipped_as_the_plain_body_is(
+    kubeapi: KubeAPI, applier: Applier, cache: Cache
+) -> None:
+    body = configmap("c", script="x" * 30_000)
+    prepared = applier.prepare(body)
+    assert prepared.body == with_digest(body, ANNOTATION)[0]
+
+    assert await applier.apply(CONFIGMAPS, prepared) is not None
+    await cached(cache, CONFIGMAPS, "default/c")
+    assert await applier.apply(CONFIGMAPS, body) is None
+    assert await applier.apply(CONFIGMAPS, prepared) is None
+    assert writes(kubeapi, CONFIGMAPS) == ["patch c"]
+    with pytest.raises(ValueError, match=r"metadata\.name"):
+        applier.prepare({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {}})
 
 
 async def test_a_restarted_controller_writes_nothing_for_converged_objects(
