@@ -230,7 +230,9 @@ class AsyncActorReconciler:
             if plan.handover is not None:
                 await self._hand_over_replicas(workload_resource, desired.workload, plan.handover)
             written = await self.applier.apply(workload_resource, desired.workload)
-            if written is not None:
+            # An autoscaler's /scale write moves the generation and so brings a re-apply; it changes
+            # nothing unless someone edited the spec, and only a change is worth an Event.
+            if written is not None and (live is None or _generation(written) != _generation(live)):
                 verb = "Updated" if live is not None else "Created"
                 self.events.normal(obj, verb, f"{verb.lower()} {spec.workload.kind} {actor.name}")
             if desired.service is not None:
@@ -443,6 +445,10 @@ class AsyncActorReconciler:
         if self.metrics is not None:
             namespace, name = split_key(key)
             self.metrics.forget(namespace or "", name)
+
+
+def _generation(obj: Obj) -> object:
+    return (obj.get("metadata") or {}).get("generation")
 
 
 def _uid(obj: Obj) -> str:
