@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Iterator
 
+import pytest
 import pytest_asyncio
 
 from controller.kube.client import KubeClient
 from tests.integration.actor.harness import create_namespace, install_crd
 from tests.kubeapi import KubeAPI
+from tests.services.rabbitmq import RabbitMQNode, VirtualHost
 
 
 @pytest_asyncio.fixture
@@ -19,3 +22,14 @@ async def kube(kubeapi: KubeAPI) -> AsyncIterator[KubeClient]:
     await create_namespace(client)
     yield client
     await client.close()
+
+
+@pytest.fixture(scope="module")
+def module_vhost(rabbitmq: RabbitMQNode) -> Iterator[VirtualHost]:
+    """A virtual host shared by the tests of one module (each test uses its own actors and namespace)."""
+    rabbitmq.start()
+    vhost = VirtualHost(node=rabbitmq, name=f"m-{uuid.uuid4().hex[:12]}")
+    rabbitmq.add_vhost(vhost.name)
+    yield vhost
+    if rabbitmq.running:
+        rabbitmq.delete_vhost(vhost.name)
