@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from tests.kubeapi import errors, seams
-from tests.kubeapi.cluster import sort_key
 from tests.kubeapi.faults import WatchPlan
+from tests.kubeapi.listing import sort_key
 from tests.kubeapi.resources import ResourceType
 from tests.kubeapi.selectors import Matcher
 from tests.kubeapi.store import Event, dumps
