@@ -1,7 +1,8 @@
 """The emulated API server's object semantics, independent of HTTP: get, list, create, update, patch, apply.
 
-Every write goes through :meth:`Cluster._finish_update` or :meth:`Cluster._finish_create`, which own the
-rules that hold for all verbs:
+Every write goes through :meth:`Cluster.create` or :meth:`Cluster._finish_update` (PUT, every patch type,
+apply, /status, /scale, and the emulator's own controllers; DELETE is ``deletion``'s), which own the rules
+that hold for all verbs:
 
 - ``uid``, ``creationTimestamp``, ``generation`` (1 on create; +1 when anything but ``metadata`` — and
   ``status`` for resources with a status subresource — changes, and when graceful deletion starts), and one
