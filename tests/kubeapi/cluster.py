@@ -36,7 +36,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tests.kubeapi import crds, defaults, errors, listing, scale, seams, validation
+from tests.kubeapi import crds, defaults, errors, listing, seams, validation
 from tests.kubeapi.apply import apply as apply_merge
 from tests.kubeapi.builtins import builtin_types
 from tests.kubeapi.listing import ListResult
@@ -632,35 +632,6 @@ class Cluster:
     ) -> dict[str, Any]:
         new = change(clone(obj))
         return self._finish_update(rt, obj, new, manager=manager, subresource="")
-
-    def scale_of(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
-        """The autoscaling/v1 Scale of a scalable object."""
-        return scale.scale_of(rt, obj)
-
-    def update_scale(
-        self,
-        rt: ResourceType,
-        namespace: str,
-        name: str,
-        body: Any,
-        *,
-        patch_type: str | None,
-        manager: str,
-        force: bool = False,
-        dry_run: bool = False,
-    ) -> dict[str, Any]:
-        """PUT or PATCH of /scale (``scale.update_scale``)."""
-        return scale.update_scale(
-            self,
-            rt,
-            namespace,
-            name,
-            body,
-            patch_type=patch_type,
-            manager=manager,
-            force=force,
-            dry_run=dry_run,
-        )
 
 
 def _same_entries(a: list[Entry], b: list[Entry]) -> bool:
