@@ -101,17 +101,7 @@ def list_objects(
         snapshot_rv = store.rv
         rv = _parse_rv(rv_text)
         if rv > store.rv:
-            raise errors.StatusError(
-                504,
-                "Timeout",
-                f"Too large resource version: {rv}, current: {store.rv}",
-                details={
-                    "causes": [
-                        {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
-                    ],
-                    "retryAfterSeconds": 1,
-                },
-            )
+            raise errors.too_large_resource_version(rv, store.rv)
         if resource_version_match == "Exact":
             state = store.state_at(rt.key, rv)
             if state is None:

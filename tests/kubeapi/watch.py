@@ -205,18 +205,7 @@ async def serve_watch(
         while cluster.store.rv < since and time.monotonic() - started < TOO_LARGE_WAIT:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         if cluster.store.rv < since:
-            error = errors.StatusError(
-                504,
-                "Timeout",
-                f"Too large resource version: {since}, current: {cluster.store.rv}",
-                details={
-                    "causes": [
-                        {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
-                    ],
-                    "retryAfterSeconds": 1,
-                },
-            )
-            await response.write(_error_line(error))
+            await response.write(_error_line(errors.too_large_resource_version(since, cluster.store.rv)))
             await response.write_eof()
             return response
 
