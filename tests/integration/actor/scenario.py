@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import shutil
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -44,10 +42,10 @@ from tests.integration.actor.harness import (
 )
 from tests.kubeapi import KubeAPI
 from tests.kubeapi.sim import FAIL_ANNOTATION, SimConfig, SimulatedCluster, Timings
+from tests.kubectl import Kubectl
 from tests.services.polling import eventually
 from tests.services.rabbitmq import VirtualHost
 
-KUBECTL = shutil.which("kubectl") or "kubectl"
 CREDENTIALS = "rabbitmq-credentials"
 # Fast, but slow enough to watch: a slow-start pod is Ready after 2 s, a failing readiness probe reports
 # every 30 s (a probe event every 100 ms would keep the controller busy for nothing).
@@ -286,18 +284,10 @@ class Stage:
             read=lambda obj: (obj.get("spec") or {}).get("replicas"),
         )
 
-    async def kubectl(self, *args: str) -> str:
-        process = await asyncio.create_subprocess_exec(
-            KUBECTL,
-            "--request-timeout=20s",
-            *args,
-            env={**os.environ, "KUBECONFIG": str(self.api.kubeconfig_path)},
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(), 60)
-        assert process.returncode == 0, f"kubectl {' '.join(args)}: {err.decode()}"
-        return out.decode()
+    @property
+    def kubectl(self) -> Kubectl:
+        """kubectl pointed at the emulator: ``await scene.kubectl("get", "asya")``."""
+        return Kubectl(self.api.kubeconfig_path)
 
     async def get(self, resource: Resource, namespace: str, name: str) -> Obj | None:
         return await get(self.kube, resource, name, namespace)
