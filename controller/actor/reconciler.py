@@ -388,7 +388,14 @@ class AsyncActorReconciler:
         if actor.uid not in self._queue_deleted:
             self._queue_deleted.add(actor.uid)
             await self._delete_queue(obj, actor, state.spec)
-        await self._set_finalizers(obj, add=False)
+        try:
+            await self._set_finalizers(obj, add=False)
+        except ApiError as exc:
+            if not exc.conflict:
+                raise
+            # The Terminating status written above moved the version this reconcile read: the next
+            # one, with the version the cache has by then, removes the finalizer.
+            return Result(requeue=True)
         self._forget(key)
         return None
 

@@ -10,7 +10,8 @@ moment.
 
 ``scenario_actor`` builds an AsyncActor as users write them, with the simulated cluster's failure modes as a
 pod-template annotation (``fail="crash-loop:asya-sidecar"``); ``publish`` sends messages to an actor the way
-the gateway and sidecars do; ``reconciles`` and ``settled`` read the controller's own reconcile counter.
+the gateway and sidecars do; ``reconciles``, ``reconcile_errors`` and ``settled`` read the controller's own
+reconcile counters.
 """
 
 from __future__ import annotations
@@ -150,6 +151,15 @@ def reconciles(controller: Controller) -> int:
             for result in ("success", "requeue", "requeue_after", "error")
         )
     )
+
+
+def reconcile_errors(controller: Controller) -> int:
+    """Reconciles that raised (a programming error or an unexpected API answer), as the metric counts them."""
+    registry = controller.manager.metrics.registry
+    value = registry.get_sample_value(
+        "controller_runtime_reconcile_errors_total", {"controller": "asyncactor"}
+    )
+    return int(value or 0)
 
 
 async def settled(controller: Controller, *, quiet: float = 1.0, within: float = 20.0) -> int:

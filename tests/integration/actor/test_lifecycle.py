@@ -34,6 +34,7 @@ from tests.integration.actor.scenario import (
     all_pods,
     live_pods,
     patch_actor,
+    reconcile_errors,
     scenario_actor,
     stage,
     wait_for,
@@ -245,9 +246,11 @@ async def test_deleting_an_actor_shows_terminating_and_removes_all_it_owned(
             assert await scene.get(resource, ns, name) is not None
         assert await queue_exists(module_vhost, "asya-retiring")
 
+        errors = reconcile_errors(scene.controller)
         await scene.kube.request("DELETE", r.ASYNC_ACTORS.path(namespace=ns, name="retiring"))
         await eventually(lambda: scene.get(r.ASYNC_ACTORS, ns, "retiring"), lambda obj: obj is None)
         assert "retiring" in trail.deleted
+    assert reconcile_errors(scene.controller) == errors
     assert trail.of("retiring")[-1] == "Terminating"
     for resource, name in (
         (r.SCALED_OBJECTS, "retiring"),
@@ -274,7 +277,9 @@ async def test_deleting_a_namespace_full_of_actors_completes(scene: Stage, modul
         await wait_for(scene.kube, ns, name, "Running")
     await wait_for(scene.kube, ns, "four", "RuntimeError")
 
+    errors = reconcile_errors(scene.controller)
     await scene.kube.request("DELETE", f"/api/v1/namespaces/{ns}")
     await eventually(lambda: scene.get(NAMESPACES, "", ns), lambda obj: obj is None, within=30)
+    assert reconcile_errors(scene.controller) == errors
     for name in ("one", "two", "three", "four"):
         assert not await queue_exists(module_vhost, f"asya-{name}")

@@ -27,7 +27,14 @@ from tests.integration.actor.harness import (
     status_of,
     transport_env,
 )
-from tests.integration.actor.scenario import Stage, publish, scenario_actor, stage, wait_for
+from tests.integration.actor.scenario import (
+    Stage,
+    publish,
+    reconcile_errors,
+    scenario_actor,
+    stage,
+    wait_for,
+)
 from tests.services.polling import eventually
 from tests.services.rabbitmq import RabbitMQNode, VirtualHost
 
@@ -101,6 +108,7 @@ async def test_a_broker_outage_is_a_transport_error_that_heals_by_itself(
         await create(scene.kube, scenario_actor(name, ns))
     for name in ("steadfast", "departing"):
         await wait_for(scene.kube, ns, name, "Running")
+    errors = reconcile_errors(scene.controller)
     try:
         await asyncio.to_thread(rabbitmq.kill)  # the node crashes: connections drop at once
         # Deleting an actor meanwhile does not wait for the broker: one bounded attempt, then a Warning.
@@ -125,3 +133,4 @@ async def test_a_broker_outage_is_a_transport_error_that_heals_by_itself(
     healed = await wait_for(scene.kube, ns, "steadfast", "Running", within=30)
     assert condition(healed, "TransportReady")["status"] == "True"
     assert healed["transportStatus"] == "Ready"
+    assert reconcile_errors(scene.controller) == errors
