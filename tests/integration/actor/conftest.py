@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -11,7 +10,7 @@ import pytest_asyncio
 from controller.kube.client import KubeClient
 from tests.integration.actor.harness import create_namespace, install_crd
 from tests.kubeapi import KubeAPI
-from tests.services.rabbitmq import RabbitMQNode, VirtualHost
+from tests.services.rabbitmq import RabbitMQNode, VirtualHost, fresh_vhost
 
 
 @pytest_asyncio.fixture
@@ -27,9 +26,5 @@ async def kube(kubeapi: KubeAPI) -> AsyncIterator[KubeClient]:
 @pytest.fixture(scope="module")
 def module_vhost(rabbitmq: RabbitMQNode) -> Iterator[VirtualHost]:
     """A virtual host shared by the tests of one module (each test uses its own actors and namespace)."""
-    rabbitmq.start()
-    vhost = VirtualHost(node=rabbitmq, name=f"m-{uuid.uuid4().hex[:12]}")
-    rabbitmq.add_vhost(vhost.name)
-    yield vhost
-    if rabbitmq.running:
-        rabbitmq.delete_vhost(vhost.name)
+    with fresh_vhost(rabbitmq, "m") as vhost:
+        yield vhost
