@@ -169,7 +169,9 @@ async def test_a_restart_of_a_converged_controller_writes_nothing(
     # Checked every second until the broker's management API reports the new queue's figures, which it
     # does a few seconds late: a restart that then reads other figures rightly writes them.
     async with running_controller(kubeapi, rabbit_env, queue_check_interval=1.0):
-        await eventually(lambda: status_of(kube, "steady"), lambda s: "queuedMessages" in s)
+        await eventually(
+            lambda: status_of(kube, "steady"), lambda s: {"queuedMessages", "processingMessages"} <= s.keys()
+        )
         await eventually(lambda: get(kube, r.CONFIGMAPS, "asya-runtime"), lambda obj: obj is not None)
         await eventually(lambda: events_of(kube, "steady"), lambda items: bool(items))
     kubeapi.requests.clear()
