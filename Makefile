@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install system-deps test lint crd bench run
+.PHONY: install system-deps test lint crd bench run demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -54,3 +54,8 @@ bench: $(STAMP)
 run: $(STAMP)
 	kubectl apply --server-side -f manifests/crd/asyncactors.asya.sh.yaml
 	$(BIN)/asya-controller run --log-format console
+
+# The controller on an emulated cluster with a real RabbitMQ node and a few actors to look at (no cluster
+# needed); prints their table until Ctrl-C. KUBECONFIG=.demo/kubeconfig kubectl ... in another terminal.
+demo: $(STAMP) system-deps
+	$(BIN)/python -m tests.demo

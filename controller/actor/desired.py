@@ -71,12 +71,14 @@ def desired_objects(
     runtime_script: str,
 ) -> Desired:
     ref = ActorRef.from_spec(actor.name, actor.namespace, spec)
+    service_account = _owned(actor, transport.service_account(ref))
     template = pod_template(
         actor=actor,
         spec=spec,
         transport_env=transport.sidecar_env(ref),
         sidecar_image=sidecar_image,
         gateway_url=gateway_url,
+        service_account=service_account["metadata"]["name"] if service_account is not None else None,
     )
     kind = spec.workload.kind
     scaling = spec.scaling.enabled
@@ -84,7 +86,7 @@ def desired_objects(
         workload=workload_manifest(actor=actor, kind=kind, template=template, replicas=replicas),
         service=headless_service(actor=actor) if kind == "StatefulSet" else None,
         configmap=runtime_configmap(namespace=actor.namespace, script=runtime_script),
-        service_account=_owned(actor, transport.service_account(ref)),
+        service_account=service_account,
         scaled_object=scaled_object(
             actor=actor,
             spec=spec,

@@ -4,7 +4,9 @@ Input is what the API server returns: Pod dicts and core/v1 Event dicts (both th
 with ``firstTimestamp``/``lastTimestamp``/``count`` and the ``events.k8s.io`` style of the scheduler, seen
 through core/v1 with ``eventTime`` and ``series``), plus the current time. Nothing here reads the clock.
 
-- A pod with ``metadata.deletionTimestamp``, or in phase ``Succeeded``, is not part of the actor: ``None``.
+- A pod in phase ``Succeeded``, or in phase ``Failed`` and being deleted, is not part of the actor: ``None``.
+  A pod being shut down (``metadata.deletionTimestamp``) still is until it is gone: running while Ready, else
+  pending, never failing.
 - failing: phase ``Failed``; an init or app container waiting with one of :data:`FAILING_WAITING_REASONS`;
   ``PodScheduled=False`` with reason ``Unschedulable`` (or a recent ``FailedScheduling`` event while the pod
   is not scheduled); a container with more than :data:`RESTART_LIMIT` restarts that is not ready or last
@@ -16,6 +18,11 @@ through core/v1 with ``eventTime`` and ``series``), plus the current time. Nothi
 Decisions where the contract is silent:
 - Events make only a pod that is not Ready failing: a Ready pod has got past what they report (a FailedMount
   while a ConfigMap was missing, before it was created); the restart rule still catches a pod that flaps.
+- A pod being shut down counts, although contract §4 reads "no deletionTimestamp": it still runs (and is
+  shown Terminating by kubectl) for up to its grace period, and the seed's ScalingDown row is exactly that
+  ("5/3 pods running, 2 being terminated"), as is §3's "pods still shutting down" at Napping. Left out, a
+  scale-down would read Running at once and ScalingDown would last only until the ReplicaSet deletes pods.
+  Its failures are not classified: what fails while a pod stops is its ending, not the actor.
 - A pod in phase ``Failed`` (evicted, say) has terminated: it counts as failing but is marked
   ``terminated`` so that it is not part of the actor's total (an evicted pod of a Deployment lingers until it
   is garbage collected, while its replacement runs).
@@ -278,9 +285,14 @@ def classify_pod(
     metadata = _mapping(pod.get("metadata"))
     status = _mapping(pod.get("status"))
     phase = _text(status.get("phase"))
-    if metadata.get("deletionTimestamp") or phase == "Succeeded":
+    deleting = bool(metadata.get("deletionTimestamp"))
+    if phase == "Succeeded" or (deleting and phase == "Failed"):
         return None
     name = _text(metadata.get("name")) or "<unnamed>"
+    conditions = {_text(c.get("type")): c for c in _items(status.get("conditions"))}
+    ready = conditions.get("Ready", {}).get("status") == "True"
+    if deleting:
+        return PodState(name=name, phase="running" if ready else "pending")
     warnings = [
         event
         for event in events
@@ -288,8 +300,6 @@ def classify_pod(
         and event.get("type") == "Warning"
         and is_recent(event, now=now)
     ]
-    conditions = {_text(c.get("type")): c for c in _items(status.get("conditions"))}
-    ready = conditions.get("Ready", {}).get("status") == "True"
 
     causes: list[PodCause] = []
     if phase == "Failed":

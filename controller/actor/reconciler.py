@@ -233,7 +233,9 @@ class AsyncActorReconciler:
             if plan.handover is not None:
                 await self._hand_over_replicas(workload_resource, desired.workload, plan.handover)
             written = await self.applier.apply(workload_resource, desired.workload)
-            if written is not None:
+            # An autoscaler's /scale write moves the generation and so brings a re-apply; it changes
+            # nothing unless someone edited the spec, and only a change is worth an Event.
+            if written is not None and (live is None or _generation(written) != _generation(live)):
                 verb = "Updated" if live is not None else "Created"
                 self.events.normal(obj, verb, f"{verb.lower()} {spec.workload.kind} {actor.name}")
             if desired.service is not None:
@@ -397,7 +399,14 @@ class AsyncActorReconciler:
         if actor.uid not in self._queue_deleted:
             self._queue_deleted.add(actor.uid)
             await self._delete_queue(obj, actor, state.spec)
-        await self._set_finalizers(obj, add=False)
+        try:
+            await self._set_finalizers(obj, add=False)
+        except ApiError as exc:
+            if not exc.conflict:
+                raise
+            # The Terminating status written above moved the version this reconcile read: the next
+            # one, with the version the cache has by then, removes the finalizer.
+            return Result(requeue=True)
         self._forget(key)
         return None
 
@@ -454,6 +463,10 @@ class AsyncActorReconciler:
         if self.metrics is not None:
             namespace, name = split_key(key)
             self.metrics.forget(namespace or "", name)
+
+
+def _generation(obj: Obj) -> object:
+    return (obj.get("metadata") or {}).get("generation")
 
 
 def _uid(obj: Obj) -> str:

@@ -9,6 +9,8 @@ Decisions where the contract is silent:
   duplicate keys are an error. In the sidecar a user env entry overrides the controller's entry of the same
   name ("later wins", as the kubelet resolves duplicates). In the runtime container the controller's
   ``ASYA_SOCKET_DIR`` and mounts replace the user's, because the sidecar relies on them.
+- The transport's ServiceAccount (SQS with ``actorRoleArn``) is what gives the pods their IAM role, so the
+  pods run under it; a ``serviceAccountName`` the user set in the template is kept (a role of their own).
 - A StatefulSet uses ``podManagementPolicy: Parallel``: actor replicas are interchangeable workers and a scale
   from zero should not wait for pods one by one.
 """
@@ -180,8 +182,10 @@ def pod_template(
     transport_env: list[dict[str, Any]],
     sidecar_image: str | None,
     gateway_url: str | None,
+    service_account: str | None = None,
 ) -> dict[str, Any]:
-    """The pod template of contract §2.1, from ``spec.workload.template``.
+    """The pod template of contract §2.1, from ``spec.workload.template``; ``service_account`` is the
+    transport's ServiceAccount (IRSA), which the pods run under unless the template names its own.
 
     Assumes the spec passed validation (exactly one ``asya-runtime`` container, no reserved names).
     """
@@ -209,6 +213,8 @@ def pod_template(
         {"name": c.RUNTIME_CONFIGMAP, "configMap": {"name": c.RUNTIME_CONFIGMAP, "defaultMode": 0o755}},
     ]
     pod_spec["terminationGracePeriodSeconds"] = spec.timeout.graceful_shutdown
+    if service_account is not None and not pod_spec.get("serviceAccountName"):
+        pod_spec["serviceAccountName"] = service_account
     labels = {**(user_meta.get("labels") or {}), **selector_labels(actor.name, spec.workload.kind)}
     labels[c.LABEL_ACTOR] = actor.name
     metadata: dict[str, Any] = {"labels": labels}

@@ -658,10 +658,15 @@ class Server:
                 self.socket_path,
                 platform.python_version(),
             )
+            # Written aside and renamed into place, so that whoever sees the marker sees it whole.
+            partial = self.marker_path + ".partial"
             try:
-                with open(self.marker_path, "w") as marker:
+                with open(partial, "w") as marker:
                     marker.write("ready")
+                os.replace(partial, self.marker_path)
             except OSError as exc:
+                with contextlib.suppress(OSError):
+                    os.unlink(partial)
                 raise StartupError(f"cannot write the readiness marker {self.marker_path}: {exc}") from exc
             self._owned[self.marker_path] = _identity(self.marker_path)
         except BaseException:

@@ -8,7 +8,8 @@ contract and what it simplifies:
 - ``handlers``     — HTTP routing of verbs and bodies; ``routing`` parses URLs
 - ``discovery``    — ``/version``, ``/api``, ``/apis``, resource lists, aggregated discovery, OpenAPI
 - ``cluster``      — object semantics: metadata, resourceVersion, generation, status split, create/update/
-                     patch/apply, list with selectors and pagination
+                     patch/apply; ``listing`` — LIST with selectors and pagination; ``crds`` — CRD checks
+                     and state; ``scale`` — the Scale view and /scale writes
 - ``store``        — storage, history, watch fan-out; ``watch`` — watch streams and bookmarks
 - ``patch``        — merge, JSON and strategic merge patches; ``apply`` — server-side apply;
                      ``managed``/``fields`` — managedFields; ``structure`` — list/map merge semantics

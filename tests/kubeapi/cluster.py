@@ -1,7 +1,8 @@
 """The emulated API server's object semantics, independent of HTTP: get, list, create, update, patch, apply.
 
-Every write goes through :meth:`Cluster._finish_update` or :meth:`Cluster._finish_create`, which own the
-rules that hold for all verbs:
+Every write goes through :meth:`Cluster.create` or :meth:`Cluster._finish_update` (PUT, every patch type,
+apply, /status, /scale, and the emulator's own controllers; DELETE is ``deletion``'s), which own the rules
+that hold for all verbs:
 
 - ``uid``, ``creationTimestamp``, ``generation`` (1 on create; +1 when anything but ``metadata`` — and
   ``status`` for resources with a status subresource — changes, and when graceful deletion starts), and one
@@ -17,10 +18,7 @@ rules that hold for all verbs:
   ``deletionGracePeriodSeconds`` is 0 deletes it (the DELETED event carries the final state).
 - Namespaced objects need an existing namespace (404) that is not terminating (403).
 - Custom resources pass through ``seams.admit_custom_resource`` once per write.
-- LIST: sorted by namespace/name (etcd's key order); ``limit`` pages with continue tokens that serve the rest
-  as of the first page's resourceVersion (from the history; 410 ``Expired`` once it is compacted away) and
-  ``remainingItemCount`` without selectors; ``resourceVersionMatch=Exact`` serves a past version. Unlike
-  the watch cache of a real server, ``resourceVersion=0`` does not make it ignore ``limit``.
+- LIST semantics live in ``listing``, CRD checks and initial state in ``crds``, the Scale view in ``scale``.
 
 ObjectMeta is validated as on a real server (``validation``: names, labels, annotation size).
 
@@ -33,17 +31,15 @@ accepted and ignored for built-in types; dry-run runs every check and stores not
 
 from __future__ import annotations
 
-import base64
-import json
 import random
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
-from tests.kubeapi import defaults, errors, seams, validation
+from tests.kubeapi import crds, defaults, errors, listing, seams, validation
 from tests.kubeapi.apply import apply as apply_merge
 from tests.kubeapi.builtins import builtin_types
+from tests.kubeapi.listing import ListResult
 from tests.kubeapi.managed import Entry, entries_of, to_managed_fields, track_update
 from tests.kubeapi.meta import (
     clone,
@@ -56,7 +52,7 @@ from tests.kubeapi.meta import (
     without_volatile,
 )
 from tests.kubeapi.patch import json_patch, merge_patch, strategic_merge
-from tests.kubeapi.resources import CRD_FINALIZER, Registry, ResourceType
+from tests.kubeapi.resources import Registry, ResourceType
 from tests.kubeapi.selectors import Matcher, combine, field_matcher, label_matcher
 from tests.kubeapi.store import Store
 
@@ -75,32 +71,6 @@ _CUSTOM_PATCH_TYPES = [
     "application/merge-patch+json",
     "application/apply-patch+yaml",
 ]
-_EXPIRED_CONTINUE = (
-    "The provided continue parameter is too old to display a consistent list result. You can start "
-    "a new list "
-    "without the continue parameter, or use the continue token in this response to retrieve the remainder of "
-    "the results. Continuing with the provided token results in an inconsistent list - objects that were "
-    "created, modified, or deleted between the time the first chunk was returned and now may show "
-    "up in the list."
-)
-
-
-@dataclass(slots=True)
-class ListResult:
-    objects: list[dict[str, Any]]
-    resource_version: int
-    continue_token: str | None
-    remaining: int | None
-
-
-def _list_options_invalid(field: str, reason: str, message: str) -> errors.StatusError:
-    return errors.invalid("ListOptions", "meta.k8s.io", "", [(field, reason, message)])
-
-
-def sort_key(obj: dict[str, Any]) -> str:
-    meta = obj["metadata"]
-    namespace = meta.get("namespace")
-    return f"{namespace}/{meta['name']}" if namespace else str(meta["name"])
 
 
 class Cluster:
@@ -175,78 +145,17 @@ class Cluster:
         resource_version: str | None = None,
         resource_version_match: str | None = None,
     ) -> ListResult:
-        match = self.matcher(rt, labels=labels, fields=fields)
-        rv_text = resource_version or ""
-        if resource_version_match:
-            if resource_version_match not in ("NotOlderThan", "Exact"):
-                raise _list_options_invalid(
-                    "resourceVersionMatch",
-                    "FieldValueNotSupported",
-                    f'Unsupported value: "{resource_version_match}": supported values: "Exact", '
-                    '"NotOlderThan", ""',
-                )
-            if continue_token:
-                raise _list_options_invalid(
-                    "resourceVersionMatch",
-                    "FieldValueForbidden",
-                    "Forbidden: resourceVersionMatch is forbidden when continue is provided",
-                )
-            if not rv_text:
-                raise _list_options_invalid(
-                    "resourceVersionMatch",
-                    "FieldValueForbidden",
-                    "Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided",
-                )
-            if resource_version_match == "Exact" and rv_text == "0":
-                raise _list_options_invalid(
-                    "resourceVersionMatch",
-                    "FieldValueForbidden",
-                    'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"',
-                )
-        start = ""
-        if continue_token:
-            if rv_text not in ("", "0"):
-                raise errors.bad_request("specifying resource version is not allowed when using continue")
-            snapshot_rv, start = _decode_continue(continue_token)
-            state = self.store.state_at(rt.key, snapshot_rv)
-            if state is None:
-                raise errors.expired(_EXPIRED_CONTINUE)
-            candidates = list(state.values())
-        else:
-            snapshot_rv = self.store.rv
-            rv = _parse_rv(rv_text)
-            if rv > self.store.rv:
-                raise errors.StatusError(
-                    504,
-                    "Timeout",
-                    f"Too large resource version: {rv}, current: {self.store.rv}",
-                    details={
-                        "causes": [
-                            {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
-                        ],
-                        "retryAfterSeconds": 1,
-                    },
-                )
-            if resource_version_match == "Exact":
-                state = self.store.state_at(rt.key, rv)
-                if state is None:
-                    raise errors.expired("The resourceVersion for the provided list is too old.")
-                candidates, snapshot_rv = list(state.values()), rv
-            else:
-                candidates = self.store.objects(rt.key)
-        if rt.namespaced and namespace:
-            candidates = [o for o in candidates if o["metadata"].get("namespace") == namespace]
-        ordered = sorted(((sort_key(o), o) for o in candidates), key=lambda pair: pair[0])
-        if start:
-            ordered = [pair for pair in ordered if pair[0] > start]
-        selected = [pair for pair in ordered if match is None or match(pair[1])]
-        token = remaining = None
-        if limit and limit > 0 and len(selected) > limit:
-            token = _encode_continue(snapshot_rv, selected[limit - 1][0])
-            if match is None:
-                remaining = len(selected) - limit
-            selected = selected[:limit]
-        return ListResult([o for _, o in selected], snapshot_rv, token, remaining)
+        """LIST (``listing``): selectors, pagination and resourceVersion semantics."""
+        return listing.list_objects(
+            self.store,
+            rt,
+            namespace,
+            match=self.matcher(rt, labels=labels, fields=fields),
+            limit=limit,
+            continue_token=continue_token,
+            resource_version=resource_version,
+            resource_version_match=resource_version_match,
+        )
 
     # Create
 
@@ -371,20 +280,7 @@ class Cluster:
         """Built-in defaulting (``defaults``), which the server applies to every object it decodes."""
         if rt.custom:
             return obj
-        kind = rt.key
-        if kind == ("apps", "deployments"):
-            return defaults.deployment(obj)
-        if kind == ("apps", "statefulsets"):
-            return defaults.stateful_set(obj)
-        if kind == ("apps", "replicasets"):
-            return defaults.replica_set(obj)
-        if kind == ("", "pods"):
-            return defaults.pod(obj)
-        if kind == ("", "services"):
-            return defaults.service(obj, cluster_ip=self._cluster_ip, old=old)
-        if kind == NS_KEY:
-            return defaults.namespace(obj)
-        return obj
+        return defaults.for_type(rt.key, obj, old, cluster_ip=self._cluster_ip)
 
     def _cluster_ip(self) -> str:
         self._next_ip += 1
@@ -399,43 +295,7 @@ class Cluster:
             obj["spec"] = {"finalizers": ["kubernetes"]}
             obj["status"] = {"phase": "Active"}
         elif rt.key == CRD_KEY:
-            obj = self._prepare_crd(rt, obj)
-        return obj
-
-    def _prepare_crd(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
-        _validate_crd(rt, obj)
-        spec = obj.get("spec") or {}
-        names = dict(spec.get("names") or {})
-        names.setdefault("singular", str(names.get("kind", "")).lower())
-        names.setdefault("listKind", f"{names.get('kind', '')}List")
-        versions = spec.get("versions") or []
-        storage = [v["name"] for v in versions if v.get("storage")]
-        now = self.timestamp()
-        meta = obj["metadata"]
-        finalizers = list(meta.get("finalizers") or [])
-        if CRD_FINALIZER not in finalizers:
-            finalizers.append(CRD_FINALIZER)
-        meta["finalizers"] = finalizers
-        obj["status"] = {
-            "acceptedNames": names,
-            "conditions": [
-                {
-                    "type": "NamesAccepted",
-                    "status": "True",
-                    "lastTransitionTime": now,
-                    "reason": "NoConflicts",
-                    "message": "no conflicts found",
-                },
-                {
-                    "type": "Established",
-                    "status": "True",
-                    "lastTransitionTime": now,
-                    "reason": "InitialNamesAccepted",
-                    "message": "the initial names have been accepted",
-                },
-            ],
-            "storedVersions": storage,
-        }
+            obj = crds.prepare_crd(rt, obj, now=self.timestamp())
         return obj
 
     # Update (PUT), patch, apply
@@ -693,7 +553,7 @@ class Cluster:
         new = self._default(rt, new, old)
         meta = new["metadata"]
         if rt.key == CRD_KEY and subresource == "":
-            _validate_crd(rt, new)
+            crds.validate_crd(rt, new)
         if rt.custom:  # defaulting happens before the generation is compared, as on decode in the server
             new = seams.admit_custom_resource(
                 rt=rt,
@@ -773,172 +633,8 @@ class Cluster:
         new = change(clone(obj))
         return self._finish_update(rt, obj, new, manager=manager, subresource="")
 
-    def scale_of(self, rt: ResourceType, obj: dict[str, Any]) -> dict[str, Any]:
-        """The autoscaling/v1 Scale of a scalable object."""
-        assert rt.scale is not None
-        meta = obj["metadata"]
-        if rt.scale.selector:
-            selector = get_path(obj, rt.scale.selector) or ""
-        else:
-            selector = _selector_string(get_path(obj, ".spec.selector") or {})
-        status: dict[str, Any] = {"replicas": get_path(obj, rt.scale.status_replicas) or 0}
-        if selector:
-            status["selector"] = selector
-        return {
-            "kind": "Scale",
-            "apiVersion": "autoscaling/v1",
-            "metadata": {
-                k: meta[k]
-                for k in ("name", "namespace", "uid", "resourceVersion", "creationTimestamp")
-                if k in meta
-            },
-            "spec": {"replicas": get_path(obj, rt.scale.spec_replicas) or 0},
-            "status": status,
-        }
-
-    def update_scale(
-        self,
-        rt: ResourceType,
-        namespace: str,
-        name: str,
-        body: Any,
-        *,
-        patch_type: str | None,
-        manager: str,
-        force: bool = False,
-        dry_run: bool = False,
-    ) -> dict[str, Any]:
-        """PUT or PATCH of /scale: the new ``spec.replicas`` lands on the parent, owned under ``scale``."""
-        assert rt.scale is not None
-        old = self.get(rt, namespace, name)
-        current = self.scale_of(rt, old)
-        if patch_type == "apply":
-            replicas = get_path(body, ".spec.replicas") if isinstance(body, dict) else None
-            fragment: dict[str, Any] = {
-                "apiVersion": rt.api_version,
-                "kind": rt.kind,
-                "metadata": {"name": name},
-            }
-            if replicas is not None:
-                fragment = set_path(fragment, rt.scale.spec_replicas, replicas)
-            result, _ = self.apply(
-                rt,
-                namespace,
-                name,
-                fragment,
-                manager=manager,
-                subresource="scale",
-                force=force,
-                dry_run=dry_run,
-            )
-            return self.scale_of(rt, result)
-        if patch_type is None:
-            scale = body
-        elif patch_type == "json":
-            scale = json_patch(current, body)
-        elif patch_type == "merge":
-            scale = merge_patch(current, body)
-        else:
-            scale = strategic_merge(current, body, {})
-        if not isinstance(scale, dict):
-            raise errors.bad_request("the body of the request is not a Scale")
-        expected = get_path(scale, ".metadata.resourceVersion")
-        if expected and expected != old["metadata"]["resourceVersion"]:
-            raise errors.conflict(rt.plural, rt.group, name, errors.STALE)
-        replicas = get_path(scale, ".spec.replicas")
-        new = set_path(old, rt.scale.spec_replicas, replicas if replicas is not None else 0)
-        result = self._finish_update(rt, old, new, manager=manager, subresource="scale", dry_run=dry_run)
-        return self.scale_of(rt, result)
-
 
 def _same_entries(a: list[Entry], b: list[Entry]) -> bool:
     return sorted((e.ident, sorted(e.paths)) for e in a if e.paths) == sorted(
         (e.ident, sorted(e.paths)) for e in b if e.paths
     )
-
-
-def _selector_string(selector: dict[str, Any]) -> str:
-    parts = [f"{k}={v}" for k, v in sorted((selector.get("matchLabels") or {}).items())]
-    for expr in selector.get("matchExpressions") or ():
-        op, key, values = expr.get("operator"), expr.get("key"), ",".join(sorted(expr.get("values") or ()))
-        if op == "In":
-            parts.append(f"{key} in ({values})")
-        elif op == "NotIn":
-            parts.append(f"{key} notin ({values})")
-        elif op == "Exists":
-            parts.append(str(key))
-        elif op == "DoesNotExist":
-            parts.append(f"!{key}")
-    return ",".join(parts)
-
-
-def _parse_rv(text: str) -> int:
-    if text in ("", "0"):
-        return 0
-    try:
-        value = int(text)
-    except ValueError:
-        raise errors.bad_request(f'resourceVersion: Invalid value: "{text}": strconv.ParseUint') from None
-    return value
-
-
-def _encode_continue(rv: int, start: str) -> str:
-    raw = json.dumps({"v": "meta.k8s.io/v1", "rv": rv, "start": start + "\x00"}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
-
-
-def _decode_continue(token: str) -> tuple[int, str]:
-    try:
-        padded = token + "=" * (-len(token) % 4)
-        data = json.loads(base64.urlsafe_b64decode(padded))
-        return int(data["rv"]), str(data["start"]).rstrip("\x00")
-    except (ValueError, KeyError, TypeError):
-        raise errors.bad_request(
-            "continue key is not valid: incorrect encoded start resourceVersion"
-        ) from None
-
-
-def _validate_crd(rt: ResourceType, crd: dict[str, Any]) -> None:
-    """The checks of a CRD without which it could not be served (a real server checks far more)."""
-    spec: dict[str, Any] = crd["spec"] if isinstance(crd.get("spec"), dict) else {}
-    names: dict[str, Any] = spec["names"] if isinstance(spec.get("names"), dict) else {}
-    name = crd["metadata"]["name"]
-    causes: list[tuple[str, str, str]] = []
-    for field, value in (
-        ("spec.group", spec.get("group")),
-        ("spec.names.plural", names.get("plural")),
-        ("spec.names.kind", names.get("kind")),
-    ):
-        if not value or not isinstance(value, str):
-            causes.append((field, "FieldValueRequired", "Required value"))
-    if spec.get("scope") not in ("Namespaced", "Cluster"):
-        causes.append(
-            (
-                "spec.scope",
-                "FieldValueNotSupported",
-                f'Unsupported value: "{spec.get("scope")}": supported values: "Cluster", "Namespaced"',
-            )
-        )
-    versions = spec.get("versions")
-    if not isinstance(versions, list) or not versions:
-        causes.append(("spec.versions", "FieldValueInvalid", "Invalid value: must have at least one version"))
-    elif not all(isinstance(v, dict) and isinstance(v.get("name"), str) and v["name"] for v in versions):
-        causes.append(("spec.versions[0].name", "FieldValueRequired", "Required value"))
-    elif sum(1 for v in versions if v.get("storage")) != 1:
-        causes.append(
-            (
-                "spec.versions",
-                "FieldValueInvalid",
-                "Invalid value: must have exactly one version marked as storage version",
-            )
-        )
-    if not causes and name != f"{names['plural']}.{spec['group']}":
-        causes.append(
-            (
-                "metadata.name",
-                "FieldValueInvalid",
-                f'Invalid value: "{name}": must be spec.names.plural+"."+spec.group',
-            )
-        )
-    if causes:
-        raise errors.invalid(rt.kind, rt.group, name, causes)

@@ -175,3 +175,20 @@ def namespace(obj: Obj) -> Obj:
     if labels.get("kubernetes.io/metadata.name") == name:
         return obj
     return {**obj, "metadata": {**meta, "labels": {**labels, "kubernetes.io/metadata.name": name}}}
+
+
+def for_type(key: tuple[str, str], obj: Obj, old: Obj | None = None, *, cluster_ip: Callable[[], str]) -> Obj:
+    """``obj`` with the defaults of its type (``key`` is (group, plural)); other types come back as is."""
+    if key == ("apps", "deployments"):
+        return deployment(obj)
+    if key == ("apps", "statefulsets"):
+        return stateful_set(obj)
+    if key == ("apps", "replicasets"):
+        return replica_set(obj)
+    if key == ("", "pods"):
+        return pod(obj)
+    if key == ("", "services"):
+        return service(obj, cluster_ip=cluster_ip, old=old)
+    if key == ("", "namespaces"):
+        return namespace(obj)
+    return obj

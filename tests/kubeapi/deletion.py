@@ -33,7 +33,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from tests.kubeapi import errors
-from tests.kubeapi.cluster import CRD_KEY, NS_KEY, sort_key
+from tests.kubeapi.cluster import CRD_KEY, NS_KEY
+from tests.kubeapi.listing import sort_key
 from tests.kubeapi.meta import clone
 from tests.kubeapi.resources import ResourceType
 

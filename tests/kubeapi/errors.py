@@ -137,6 +137,19 @@ def expired(message: str) -> StatusError:
     return StatusError(410, "Expired", message)
 
 
+def too_large_resource_version(requested: int, current: int) -> StatusError:
+    """504 for a resourceVersion the server has not reached (it waits a few seconds before answering)."""
+    return StatusError(
+        504,
+        "Timeout",
+        f"Too large resource version: {requested}, current: {current}",
+        details={
+            "causes": [{"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}],
+            "retryAfterSeconds": 1,
+        },
+    )
+
+
 def path_not_found(path: str) -> StatusError:
     """What the real server answers for a URL no resource serves (404 with no details)."""
     return StatusError(404, "NotFound", "the server could not find the requested resource", details={})

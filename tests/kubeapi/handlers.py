@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
 import yaml
 from aiohttp import web
 
-from tests.kubeapi import discovery, errors, protobuf, seams
+from tests.kubeapi import discovery, errors, protobuf, scale, seams
 from tests.kubeapi.cluster import PATCH_TYPES
 from tests.kubeapi.deletion import DeleteOptions, delete, delete_collection
 from tests.kubeapi.managed import manager_name
@@ -174,7 +174,7 @@ async def handle_resource(
     if verb == "get":
         obj = cluster.get(rt, namespace, target.name)
         if sub == "scale":
-            return respond(cluster.scale_of(rt, obj))
+            return respond(scale.scale_of(rt, obj))
         table = _table_or(request, rt, [obj], None)
         return respond(table if table is not None else cluster.present(rt, obj))
     if verb == "list":
@@ -197,8 +197,15 @@ async def handle_resource(
         body = await _body(request)
         if sub == "scale":
             return respond(
-                cluster.update_scale(
-                    rt, namespace, target.name, body, patch_type=None, manager=manager, dry_run=dry_run
+                scale.update_scale(
+                    cluster,
+                    rt,
+                    namespace,
+                    target.name,
+                    body,
+                    patch_type=None,
+                    manager=manager,
+                    dry_run=dry_run,
                 )
             )
         if sub == "finalize":
@@ -227,7 +234,8 @@ async def handle_resource(
             )
         if sub == "scale":
             return respond(
-                cluster.update_scale(
+                scale.update_scale(
+                    cluster,
                     rt,
                     namespace,
                     target.name,

@@ -10,6 +10,7 @@ import pytest
 from kubernetes_asyncio import client, watch
 from kubernetes_asyncio.client.exceptions import ApiException
 
+from tests.kubeapi import KubeAPI
 from tests.kubeapi.testing import WIDGET_GROUP, WIDGET_PLURAL, WIDGET_VERSION, eventually, widget, widget_crd
 
 ARGS = (WIDGET_GROUP, WIDGET_VERSION, "default", WIDGET_PLURAL)
@@ -192,7 +193,7 @@ async def test_deleting_a_crd_deletes_its_objects_and_stops_serving(kubeapi_clie
         await extensions.read_custom_resource_definition("widgets.example.com")
 
 
-async def test_watches_of_a_deleted_crd_end(kubeapi_client: Any) -> None:
+async def test_watches_of_a_deleted_crd_end(kubeapi: KubeAPI, kubeapi_client: Any) -> None:
     extensions = client.ApiextensionsV1Api(kubeapi_client)
     await extensions.create_custom_resource_definition(widget_crd())
     custom = client.CustomObjectsApi(kubeapi_client)
@@ -209,7 +210,11 @@ async def test_watches_of_a_deleted_crd_end(kubeapi_client: Any) -> None:
             return [event["type"] async for event in stream]
 
     watching = asyncio.create_task(consume())
-    await asyncio.sleep(0.2)
+
+    async def watching_started() -> None:
+        assert kubeapi.watches
+
+    await eventually(watching_started)
     await extensions.delete_custom_resource_definition("widgets.example.com")
     assert await asyncio.wait_for(watching, 10) == ["DELETED"]
 

@@ -4,50 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from kubernetes_asyncio import client
 
 from tests.kubeapi import KubeAPI
 from tests.kubeapi.testing import WIDGET_GROUP, WIDGET_PLURAL, WIDGET_VERSION, eventually, widget, widget_crd
+from tests.kubectl import Kubectl
 
 ARGS = (WIDGET_GROUP, WIDGET_VERSION, "default", WIDGET_PLURAL)
-KUBECTL = shutil.which("kubectl") or "kubectl"
-
-
-class Kubectl:
-    def __init__(self, kubeconfig: Path, cache: Path) -> None:
-        self.env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
-        self.cache = cache
-
-    async def start(self, *args: str) -> asyncio.subprocess.Process:
-        return await asyncio.create_subprocess_exec(
-            KUBECTL,
-            "--cache-dir",
-            str(self.cache),
-            "--request-timeout=20s",
-            *args,
-            env=self.env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-
-    async def __call__(self, *args: str, check: bool = True) -> str:
-        process = await self.start(*args)
-        out, err = await asyncio.wait_for(process.communicate(), 60)
-        if check:
-            assert process.returncode == 0, f"kubectl {' '.join(args)}: {err.decode()}"
-        return out.decode() + (err.decode() if not check else "")
-
-
-@pytest.fixture
-def kubectl(kubeapi: KubeAPI, tmp_path: Path) -> Kubectl:
-    return Kubectl(kubeapi.kubeconfig_path, tmp_path / "kubectl-cache")
 
 
 def write(path: Path, *documents: dict[str, Any]) -> str:
@@ -171,5 +138,5 @@ async def test_scale_a_deployment(kubectl: Kubectl, kubeapi_client: Any, tmp_pat
 async def test_server_errors_reach_kubectl(kubeapi: KubeAPI, kubectl: Kubectl) -> None:
     await kubectl("get", "namespaces")  # discovery is cached from here on
     kubeapi.faults.fail(500, verb="list", resource="configmaps")
-    out = await kubectl("get", "configmaps", check=False)
-    assert "Internal error occurred: injected fault" in out
+    result = await kubectl.run("get", "configmaps")
+    assert "Internal error occurred: injected fault" in result.out + result.err

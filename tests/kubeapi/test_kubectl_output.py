@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 from kubernetes_asyncio import client
 
-from tests.kubeapi import KubeAPI
+from tests.kubectl import Kubectl
 
 CRD_PATH = Path(__file__).parents[2] / "manifests" / "crd" / "asyncactors.asya.sh.yaml"
 
@@ -37,33 +34,6 @@ spec:
 """
 
 
-class Kubectl:
-    def __init__(self, api: KubeAPI, cache: Path) -> None:
-        self.env = {**os.environ, "KUBECONFIG": str(api.kubeconfig_path)}
-        self.cache = cache
-
-    async def __call__(self, *args: str, stdin: str | None = None, ok: bool = True) -> tuple[int, str, str]:
-        process = await asyncio.create_subprocess_exec(
-            "kubectl",
-            f"--cache-dir={self.cache}",
-            *args,
-            env=self.env,
-            stdin=asyncio.subprocess.PIPE if stdin is not None else asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
-        out, err = await asyncio.wait_for(process.communicate(stdin.encode() if stdin else None), timeout=60)
-        code = process.returncode or 0
-        if ok:
-            assert code == 0, err.decode()
-        return code, out.decode(), err.decode()
-
-
-@pytest.fixture
-def kubectl(kubeapi: KubeAPI, tmp_path: Path) -> Kubectl:
-    return Kubectl(kubeapi, tmp_path / "kubectl-cache")
-
-
 def actor_yaml(name: str = "echo", *, extra: str = "", command: str = "") -> str:
     return ACTOR.format(name=name, extra=extra, command=command)
 
@@ -81,8 +51,8 @@ def table(text: str) -> list[list[str]]:
 async def test_get_asya_prints_the_printer_columns_and_wide_adds_the_priority_ones(kubectl: Kubectl) -> None:
     await kubectl("apply", "-f", str(CRD_PATH))
     await kubectl("apply", "--server-side", "-f", "-", stdin=actor_yaml())
-    _, narrow, _ = await kubectl("get", "asya")
-    _, wide, _ = await kubectl("get", "asyncactors", "-o", "wide")
+    narrow = await kubectl("get", "asya")
+    wide = await kubectl("get", "asyncactors", "-o", "wide")
     narrow_rows, wide_rows = table(narrow), table(wide)
     assert narrow_rows[0] == [
         "NAME", "STATUS", "RUNNING", "PENDING", "FAILING", "TOTAL", "DESIRED", "MIN", "MAX", "LAST-SCALE",
@@ -133,7 +103,7 @@ async def test_status_fields_show_up_in_the_columns(kubeapi_client: Any, kubectl
         {"status": status},
         _content_type="application/merge-patch+json",
     )
-    _, wide, _ = await kubectl("get", "asya", "echo", "-o", "wide")
+    wide = await kubectl("get", "asya", "echo", "-o", "wide")
     rows = table(wide)
     row = dict(zip(rows[0], rows[1], strict=True))
     assert (row["STATUS"], row["RUNNING"], row["DESIRED"], row["LAST-SCALE"], row["READY"]) == (
@@ -147,13 +117,14 @@ async def test_status_fields_show_up_in_the_columns(kubeapi_client: Any, kubectl
 
 async def test_apply_of_an_invalid_actor_shows_the_cel_message(kubectl: Kubectl) -> None:
     await kubectl("apply", "-f", str(CRD_PATH))
-    code, _, err = await kubectl(
-        "apply", "-f", "-", stdin=actor_yaml("bad", command="command: [python3]"), ok=False
+    refused = await kubectl.run("apply", "-f", "-", stdin=actor_yaml("bad", command="command: [python3]"))
+    assert refused.code == 1
+    assert (
+        'The AsyncActor "bad" is invalid: spec.workload.template.spec: Invalid value: "object": '
+        in refused.err
     )
-    assert code == 1
-    assert 'The AsyncActor "bad" is invalid: spec.workload.template.spec: Invalid value: "object": ' in err
-    assert "the asya-runtime container must not set command" in err
-    code, _, err = await kubectl("get", "asya", "bad", ok=False)
+    assert "the asya-runtime container must not set command" in refused.err
+    code, err = (missing := await kubectl.run("get", "asya", "bad")).code, missing.err
     assert code == 1
     assert "NotFound" in err
 
@@ -161,7 +132,7 @@ async def test_apply_of_an_invalid_actor_shows_the_cel_message(kubectl: Kubectl)
 async def test_defaults_are_visible_and_unknown_fields_are_gone_after_create(kubectl: Kubectl) -> None:
     await kubectl("apply", "-f", str(CRD_PATH))
     await kubectl("apply", "--validate=false", "-f", "-", stdin=actor_yaml(extra="replicaCount: 3"))
-    _, out, _ = await kubectl("get", "asya", "echo", "-o", "json")
+    out = await kubectl("get", "asya", "echo", "-o", "json")
     spec = json.loads(out)["spec"]
     assert "replicaCount" not in spec
     assert (spec["workload"]["kind"], spec["workload"]["replicas"], spec["scaling"]["queueLength"]) == (
@@ -226,7 +197,7 @@ async def test_get_pods_shows_the_status_kubectl_would_compute(kubeapi_client: A
         await core.patch_namespaced_pod_status(name, "default", {"status": status})
     await core.create_namespaced_pod("default", pod("other", "y"))
 
-    _, out, _ = await kubectl("get", "pods", "-l", "app=x")
+    out = await kubectl("get", "pods", "-l", "app=x")
     rows = table(out)
     assert rows[0] == ["NAME", "READY", "STATUS", "RESTARTS", "AGE"]
     assert [r[:4] for r in rows[1:]] == [
@@ -234,7 +205,13 @@ async def test_get_pods_shows_the_status_kubectl_would_compute(kubeapi_client: A
         ["ok", "2/2", "Running", "0"],
         ["pulling", "0/2", "ImagePullBackOff", "0"],
     ]
-    _, wide, _ = await kubectl("get", "pod", "ok", "-o", "wide")
+    wide = await kubectl("get", "pod", "ok", "-o", "wide")
     wide_rows = table(wide)
     assert wide_rows[0][5:] == ["IP", "NODE", "NOMINATED NODE", "READINESS GATES"]
     assert wide_rows[1][5:] == ["10.1.0.7", "<none>", "<none>", "<none>"]
+
+
+async def test_kubectl_accepts_the_crd_manifest_in_a_client_dry_run(kubectl: Kubectl) -> None:
+    out = await kubectl("apply", "--dry-run=client", "-f", str(CRD_PATH))
+    crd = "customresourcedefinition.apiextensions.k8s.io/asyncactors.asya.sh"
+    assert out.strip() == f"{crd} created (dry run)"

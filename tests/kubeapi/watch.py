@@ -33,8 +33,8 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from tests.kubeapi import errors, seams
-from tests.kubeapi.cluster import sort_key
 from tests.kubeapi.faults import WatchPlan
+from tests.kubeapi.listing import sort_key
 from tests.kubeapi.resources import ResourceType
 from tests.kubeapi.selectors import Matcher
 from tests.kubeapi.store import Event, dumps
@@ -205,18 +205,7 @@ async def serve_watch(
         while cluster.store.rv < since and time.monotonic() - started < TOO_LARGE_WAIT:  # noqa: ASYNC110
             await asyncio.sleep(0.05)
         if cluster.store.rv < since:
-            error = errors.StatusError(
-                504,
-                "Timeout",
-                f"Too large resource version: {since}, current: {cluster.store.rv}",
-                details={
-                    "causes": [
-                        {"reason": "ResourceVersionTooLarge", "message": "Too large resource version"}
-                    ],
-                    "retryAfterSeconds": 1,
-                },
-            )
-            await response.write(_error_line(error))
+            await response.write(_error_line(errors.too_large_resource_version(since, cluster.store.rv)))
             await response.write_eof()
             return response
 

@@ -5,7 +5,7 @@ Fixtures (this module is a pytest plugin):
 - ``rabbitmq`` (session): a running :class:`RabbitMQNode`; stopped at the end of the session.
 - ``rabbitmq_vhost`` (function): a fresh virtual host on that node, full permissions for ``guest``, deleted
   afterwards; yields a :class:`VirtualHost`. Tests that declare queues use it so that they never see each
-  other's queues.
+  other's queues; ``fresh_vhost`` makes one for fixtures of other scopes.
 
 The node is the real broker, with these differences from a production node (none of them changes AMQP or
 management API behaviour):
@@ -329,12 +329,19 @@ def rabbitmq() -> Iterator[RabbitMQNode]:
         yield node
 
 
+@contextlib.contextmanager
+def fresh_vhost(node: RabbitMQNode, prefix: str = "t") -> Iterator[VirtualHost]:
+    """A new virtual host on ``node``, deleted on exit; the node is (re)started first if it is down."""
+    node.start()
+    vhost = VirtualHost(node=node, name=f"{prefix}-{uuid.uuid4().hex[:12]}")
+    node.add_vhost(vhost.name)
+    yield vhost
+    if node.running:
+        node.delete_vhost(vhost.name)
+
+
 @pytest.fixture
 def rabbitmq_vhost(rabbitmq: RabbitMQNode) -> Iterator[VirtualHost]:
     """A fresh virtual host on the session node; the node is (re)started first if a test left it down."""
-    rabbitmq.start()
-    vhost = VirtualHost(node=rabbitmq, name=f"t-{uuid.uuid4().hex[:12]}")
-    rabbitmq.add_vhost(vhost.name)
-    yield vhost
-    if rabbitmq.running:
-        rabbitmq.delete_vhost(vhost.name)
+    with fresh_vhost(rabbitmq) as vhost:
+        yield vhost

@@ -20,6 +20,7 @@ from tests.sim.helpers import (
     is_ready,
     only_pod,
 )
+from tests.sim.helpers import pods as pods_of
 
 NS = "default"
 
@@ -222,6 +223,44 @@ async def test_never_ready_runs_with_unhealthy_events(cluster: SimulatedCluster,
             assert found[0].type == "Warning"
 
         await eventually(unhealthy)
+
+
+async def test_never_ready_annotated_on_a_running_pod_fails_its_readiness_until_removed(
+    cluster: SimulatedCluster, kubeapi: KubeAPI
+) -> None:
+    async with kubeapi.api_client() as client:
+        core = CoreV1Api(client)
+        await create_deployment(client, NS, deployment("flaky", 2))
+
+        async def both_ready() -> list[Any]:
+            pods = await pods_of(client, NS, "flaky")
+            assert len(pods) == 2
+            assert all(is_ready(pod) for pod in pods)
+            return pods
+
+        first, second = await eventually(both_ready)
+        annotation = {"metadata": {"annotations": {"sim.asya.sh/fail": "never-ready"}}}
+        await core.patch_namespaced_pod(first.metadata.name, NS, annotation)
+
+        async def one_unready() -> None:
+            pod = await core.read_namespaced_pod(first.metadata.name, NS)
+            assert not is_ready(pod)
+            assert container_status(pod).state.running is not None
+            assert container_status(pod).restart_count == 0
+            assert is_ready(await core.read_namespaced_pod(second.metadata.name, NS))
+            found = [e for e in await events(client, NS, pod.metadata.name) if e.reason == "Unhealthy"]
+            assert found
+            assert found[0].message.startswith("Readiness probe failed")
+
+        await eventually(one_unready)
+        await core.patch_namespaced_pod(
+            first.metadata.name, NS, {"metadata": {"annotations": {"sim.asya.sh/fail": None}}}
+        )
+
+        async def ready_again() -> None:
+            assert is_ready(await core.read_namespaced_pod(first.metadata.name, NS))
+
+        await eventually(ready_again)
 
 
 async def test_slow_start_is_pending_then_ready(cluster: SimulatedCluster, kubeapi: KubeAPI) -> None:

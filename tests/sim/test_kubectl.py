@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import shutil
 import signal
 import sys
 from pathlib import Path
@@ -16,25 +14,14 @@ import yaml
 from tests.kubeapi.server import KubeAPI
 from tests.kubeapi.sim.cluster import SimulatedCluster
 from tests.kubeapi.testing import eventually
+from tests.kubectl import Kubectl
 from tests.sim.helpers import deployment
 
-KUBECTL = shutil.which("kubectl") or "kubectl"
 ROOT = Path(__file__).resolve().parents[2]
 
 
-async def kubectl(kubeconfig: Path, *args: str, check: bool = True) -> str:
-    process = await asyncio.create_subprocess_exec(
-        KUBECTL,
-        "--request-timeout=20s",
-        *args,
-        env={**os.environ, "KUBECONFIG": str(kubeconfig)},
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    out, err = await asyncio.wait_for(process.communicate(), 60)
-    if check:
-        assert process.returncode == 0, f"kubectl {' '.join(args)}: {err.decode()}"
-    return out.decode()
+async def kubectl(kubeconfig: Path, *args: str) -> str:
+    return await Kubectl(kubeconfig)(*args)
 
 
 def manifest(path: Path, *documents: dict[str, Any]) -> str:

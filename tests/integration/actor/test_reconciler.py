@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import urllib.error
 import urllib.parse
+from datetime import datetime
+from typing import Any
 
 import aio_pika
 import pytest
 
 from controller.actor import resources as r
-from controller.kube.client import KubeClient
+from controller.kube.client import MERGE_PATCH, KubeClient
 from tests.integration.actor.harness import (
     NAMESPACE,
     actor,
@@ -171,7 +174,7 @@ async def test_a_restart_of_a_converged_controller_writes_nothing(
     async with running_controller(kubeapi, rabbit_env, queue_check_interval=1.0):
         await _counted_by_management(rabbitmq_vhost, "asya-steady")
         await eventually(
-            lambda: status_of(kube, "steady"), lambda s: "queuedMessages" in s and "processingMessages" in s
+            lambda: status_of(kube, "steady"), lambda s: {"queuedMessages", "processingMessages"} <= s.keys()
         )
         await eventually(lambda: get(kube, r.CONFIGMAPS, "asya-runtime"), lambda obj: obj is not None)
         await eventually(lambda: events_of(kube, "steady"), lambda items: bool(items))
@@ -251,3 +254,64 @@ async def test_status_shows_the_scaled_up_workload_once_observed(
         "namespace": NAMESPACE,
     }
     assert (await status_of(kube, "growing"))["scalingMode"] == "Manual"
+
+
+async def test_an_autoscaler_scale_brings_no_updated_event_an_edited_spec_does(
+    kubeapi: KubeAPI, kube: KubeClient, rabbit_env: dict[str, str]
+) -> None:
+    body = actor("scaled")
+    body["spec"]["scaling"] = {"enabled": True, "minReplicas": 1}
+    await create(kube, body)
+    path = r.DEPLOYMENTS.path(namespace=NAMESPACE, name="scaled")
+    async with running_controller(kubeapi, rabbit_env):
+        await eventually(lambda: get(kube, r.DEPLOYMENTS, "scaled"), lambda obj: obj is not None)
+        applies = kubeapi.requests.count(verb="patch", resource="deployments", subresource="")
+        await kube.request(
+            "PATCH",
+            r.DEPLOYMENTS.path(namespace=NAMESPACE, name="scaled", subresource="scale"),
+            query={"fieldManager": "keda"},
+            body={"spec": {"replicas": 4}},
+            content_type=MERGE_PATCH,
+        )
+        # The generation moved: the controller applies again, and finds nothing of its own to change.
+        await eventually(
+            lambda: _count(kubeapi.requests.count(verb="patch", resource="deployments", subresource="")),
+            lambda count: count > applies,
+        )
+        # Someone edits the pod template the controller owns, a second later (Event times are in seconds):
+        # it is put back, which is an update.
+        reapplied = max(w.time for w in kubeapi.requests.filter(writes=True) if w.resource == "deployments")
+        await eventually(_clock, lambda now: now >= int(reapplied) + 1, interval=0.05)
+        await kube.request(
+            "PATCH",
+            path,
+            query={"fieldManager": "kubectl-edit"},
+            body={"spec": {"template": {"spec": {"terminationGracePeriodSeconds": 5}}}},
+            content_type=MERGE_PATCH,
+        )
+        await eventually(
+            lambda: get(kube, r.DEPLOYMENTS, "scaled"),
+            lambda obj: (
+                obj is not None and obj["spec"]["template"]["spec"]["terminationGracePeriodSeconds"] == 30
+            ),
+        )
+        updated = await eventually(lambda: _event(kube, "scaled", "Updated"), lambda found: found is not None)
+    assert updated is not None
+    edited = next(w.time for w in kubeapi.requests if w.query.get("fieldManager") == "kubectl-edit")
+    first_posted = datetime.fromisoformat(updated["firstTimestamp"].replace("Z", "+00:00")).timestamp()
+    assert first_posted >= int(edited)
+    deployment = await get(kube, r.DEPLOYMENTS, "scaled")
+    assert deployment is not None
+    assert deployment["spec"]["replicas"] == 4
+
+
+async def _clock() -> float:
+    return time.time()
+
+
+async def _count(value: int) -> int:
+    return value
+
+
+async def _event(kube: KubeClient, name: str, reason: str) -> dict[str, Any] | None:
+    return next((e for e in await events_of(kube, name) if e["reason"] == reason), None)

@@ -12,7 +12,8 @@ list of `<mode>[:<container>]`; without a container the mode applies to the firs
 - `mount`: the pod's first ConfigMap/Secret volume fails to mount (`FailedMount`), the pod stays
   ContainerCreating;
 - `config`: the container cannot be configured (`CreateContainerConfigError`, `Failed` events);
-- `never-ready`: the container runs but its readiness probe always fails (`Unhealthy` events);
+- `never-ready`: the container runs but its readiness probe always fails (`Unhealthy` events); added to a
+  pod that runs already (`kubectl annotate pod`), it makes that one pod unready from then on, until removed;
 - `slow-start`: the container runs but becomes Ready only after `slow_start`;
 - `slow-stop`: the container ignores SIGTERM, so deletion takes the whole grace period.
 

@@ -8,6 +8,7 @@ when the node has it and the pull policy allows; on failure `Failed` + `Error: E
 (`CreateContainerConfigError` and `Error: …`, retried every pod-sync back-off), `Created container: x`,
 `Started container x`, and Ready after `ready_delay`. Failure modes (see `failures`) bend this path; crashed
 containers are restarted on the kubelet's back-off schedule (`CrashLoopBackOff`, `BackOff` Warning events).
+The annotation is read when the pod is admitted; only `never-ready` also takes effect on a running pod.
 Deletion runs the containers' shutdown (`Killing` `Stopping container x`), waits `stop_delay` (at most the
 grace period; `slow-stop` waits the whole grace period and is then killed with 137), and confirms the deletion
 with grace period 0, as the kubelet's status manager does.
@@ -94,6 +95,8 @@ class Kubelet:
             runtime.pod = pod
             if pod["metadata"].get("deletionTimestamp") and not runtime.stopping:
                 self._stop(runtime)
+            elif not runtime.stopping:
+                self._refault(runtime)
             return
         node = self.nodes.get((pod.get("spec") or {}).get("nodeName") or "")
         if node is None or (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
@@ -102,6 +105,26 @@ class Kubelet:
             self._confirm_deletion(pod)
             return
         self._admit(pod, node)
+
+    def _refault(self, runtime: Runtime) -> None:
+        """The failure annotation of a running pod changed: `never-ready` added to a running container makes
+        its readiness probe fail from now on, and removed lets it pass again; other modes apply from the
+        container's next start."""
+        faults = failures.faults_for(runtime.pod)
+        if faults == runtime.faults:
+            return
+        before, runtime.faults = runtime.faults, faults
+        for container in runtime.record.containers:
+            if container.state != RUNNING:
+                continue
+            was = "never-ready" in before.get(container.name, ())
+            now = "never-ready" in runtime.modes(container.name)
+            if now and not was:
+                container.ready = False
+                self._dirty(runtime)
+                self._unhealthy(runtime, container, "Readiness", None)
+            elif was and not now:
+                self._later(runtime, self.t.ready_delay, self._ready, container)
 
     def _forget(self, runtime: Runtime) -> None:
         runtime.alive = False
@@ -330,6 +353,8 @@ class Kubelet:
     ) -> None:
         if container.state != RUNNING or (until is not None and time.monotonic() >= until):
             return
+        if until is None and "never-ready" not in runtime.modes(container.name):
+            return  # the annotation that made the probe fail was removed
         output = probe_output(self._spec(runtime, container), probe, runtime.record.pod_ip)
         self._event(runtime, "Warning", "Unhealthy", messages.probe_failed(probe, output), container)
         self._later(runtime, self.t.probe_period, self._unhealthy, container, probe, until)

@@ -111,6 +111,17 @@ def test_sqs_with_an_actor_role_adds_an_owned_irsa_service_account() -> None:
     assert account["metadata"]["ownerReferences"][0]["kind"] == "AsyncActor"
 
 
+def test_the_pods_run_under_the_irsa_service_account() -> None:
+    desired = build(spec(transport="sqs"), registry(sqs=SQS_IRSA))
+    pod_spec = desired.workload["spec"]["template"]["spec"]
+    assert pod_spec["serviceAccountName"] == desired.service_account["metadata"]["name"]
+
+
+def test_a_transport_without_a_service_account_leaves_the_pods_on_the_default_one() -> None:
+    desired = build(spec(), registry(rabbit=RABBIT))
+    assert "serviceAccountName" not in desired.workload["spec"]["template"]["spec"]
+
+
 def live(replicas: int, *managers: dict[str, Any]) -> dict[str, Any]:
     return {"metadata": {"name": "resizer", "managedFields": list(managers)}, "spec": {"replicas": replicas}}
 

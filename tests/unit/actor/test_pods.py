@@ -334,8 +334,20 @@ def test_repeated_events_with_the_same_message_are_one_cause() -> None:
 # --- not part of the actor ----------------------------------------------------------------------------------
 
 
-def test_pod_being_deleted_is_not_counted() -> None:
+def test_pod_being_shut_down_counts_as_running_while_ready() -> None:
+    pod = ready_pod(POD)
+    pod["metadata"]["deletionTimestamp"] = ts(NOW - 5 * SECOND)
+    assert classify_pod(pod, [], now=NOW) == PodState(name=POD, phase="running")
+
+
+def test_pod_being_shut_down_is_pending_not_failing_whatever_its_containers_do() -> None:
     pod = crashing_pod(POD)
+    pod["metadata"]["deletionTimestamp"] = ts(NOW - 5 * SECOND)
+    assert classify_pod(pod, [], now=NOW) == PodState(name=POD, phase="pending")
+
+
+def test_failed_pod_being_deleted_is_not_counted() -> None:
+    pod = evicted_pod(POD)
     pod["metadata"]["deletionTimestamp"] = ts(NOW - 5 * SECOND)
     assert classify_pod(pod, [], now=NOW) is None
 

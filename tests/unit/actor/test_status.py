@@ -34,6 +34,7 @@ from tests.unit.actor.objects import (
     scaled_object,
     scheduler_event,
     starting_pod,
+    ts,
     unschedulable_pod,
     waiting_pod,
 )
@@ -96,6 +97,13 @@ def _workload_message(expected: str) -> Callable[[StatusResult], None]:
         assert condition(result, "Ready").message == workload.message
 
     return check
+
+
+def shutting_down(pods: list[Obj]) -> list[Obj]:
+    """The pods, deleted a few seconds ago and still within their grace period."""
+    for pod in pods:
+        pod["metadata"]["deletionTimestamp"] = ts(NOW - 3 * SECOND)
+    return pods
 
 
 def _counts(**expected: int | None) -> Callable[[StatusResult], None]:
@@ -539,6 +547,16 @@ CASES: dict[str, Case] = {
     ),
     "45-ready-pods-of-an-unobserved-workload": Case(
         lambda _: observe(workload=deployment(observed=None), pods=ready_pods(1)), "Creating"
+    ),
+    "46-seed-5-of-3-running-2-being-terminated": Case(
+        lambda _: keda(3, pods=[*ready_pods(3), *shutting_down(ready_pods(2, prefix="t"))]),
+        "ScalingDown",
+        _counts(replicas=5, totalReplicas=5, desiredReplicas=3, failingPods=0),
+    ),
+    "47-scaled-to-zero-while-pods-shut-down": Case(
+        lambda _: keda(1, workload_replicas=0, pods=shutting_down(ready_pods(2))),
+        "Napping",
+        _counts(totalReplicas=2, desiredReplicas=0),
     ),
 }
 

@@ -46,6 +46,7 @@ def template(actor: Actor = ACTOR, actor_spec: AsyncActorSpec | None = None, **k
         transport_env=kwargs.get("transport_env", RABBIT_ENV),
         sidecar_image=kwargs.get("sidecar_image"),
         gateway_url=kwargs.get("gateway_url"),
+        service_account=kwargs.get("service_account"),
     )
 
 
@@ -220,3 +221,11 @@ def test_runtime_configmap_has_no_owner_and_the_part_of_labels() -> None:
     assert "ownerReferences" not in body["metadata"]
     assert body["data"] == {"asya_runtime.py": "print('hi')\n"}
     assert body["metadata"]["labels"]["app.kubernetes.io/part-of"] == "asya"
+
+
+def test_the_transport_service_account_is_the_pods_unless_the_template_names_one() -> None:
+    assert template(service_account="asya-resizer")["spec"]["serviceAccountName"] == "asya-resizer"
+    own = spec(workload__template__spec__serviceAccountName="image-pullers")
+    chosen = template(actor_spec=own, service_account="asya-resizer")
+    assert chosen["spec"]["serviceAccountName"] == "image-pullers"
+    assert "serviceAccountName" not in template()["spec"]
