@@ -11,9 +11,7 @@ child for this stage.
 from __future__ import annotations
 
 import asyncio
-import base64
 import contextlib
-import json
 import os
 import urllib.parse
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
@@ -24,20 +22,25 @@ from typing import Any, TypeVar
 import aiohttp
 
 from controller.actor import resources as r
-from controller.api.crd import crd_manifest
 from controller.kube.client import ApiError, KubeClient
 from controller.kube.resources import Obj, Resource, make_key
 from controller.kube.watch import Watcher, WatchSettings
 from tests.bench.rig.actors import Board, actor_manifest
 from tests.bench.rig.cluster_client import ClusterProcess
 from tests.bench.rig.process import ControllerProcess
-from tests.services.polling import eventually
-from tests.services.rabbitmq import RabbitMQNode
+from tests.integration.actor.harness import (
+    create_namespace,
+    create_secret,
+    install_crd,
+    rabbitmq_transport,
+    transport_env,
+)
+from tests.services.rabbitmq import RabbitMQNode, VirtualHost
 
 NAMESPACE = "bench"
 DRIVER_AGENT = "asya-bench-driver"
 CREATE_CONCURRENCY = 32
-SECRET = "rabbitmq-credentials"
+SECRET = "rabbitmq-credentials"  # the password Secret that rabbitmq_transport names
 T = TypeVar("T")
 
 
@@ -87,23 +90,8 @@ class Stage:
 
     @property
     def transport_env(self) -> dict[str, str]:
-        node = self.rabbitmq
-        config = {
-            "transports": {
-                "rabbitmq": {
-                    "type": "rabbitmq",
-                    "config": {
-                        "host": node.host,
-                        "port": node.amqp_port,
-                        "vhost": self.vhost,
-                        "username": "guest",
-                        "passwordSecretRef": {"name": SECRET, "key": "password"},
-                        "managementUrl": node.management_url,
-                    },
-                }
-            }
-        }
-        return {"ASYA_TRANSPORT_CONFIG": json.dumps(config)}
+        """The controller's transport configuration: RabbitMQ ``rabbitmq`` on the stage's virtual host."""
+        return transport_env(rabbitmq_transport(VirtualHost(node=self.rabbitmq, name=self.vhost)))
 
     def env(self) -> dict[str, str]:
         return {**os.environ, **self.transport_env}
@@ -135,22 +123,10 @@ class Stage:
             await cluster.stop()
 
     async def _prepare(self) -> None:
-        await self.client.request("POST", r.CRDS.path(), body=crd_manifest())
-        await eventually(
-            lambda: self.client.request("GET", "/apis/asya.sh/v1alpha1"),
-            lambda doc: bool(doc.get("resources")),
-        )
-        namespace = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": NAMESPACE}}
-        await self.client.request("POST", "/api/v1/namespaces", body=namespace)
-        secret = {
-            "apiVersion": "v1",
-            "kind": "Secret",
-            "metadata": {"name": SECRET, "namespace": NAMESPACE},
-            "data": {"password": base64.b64encode(b"guest").decode()},
-        }
-        await self.client.request("POST", r.SECRETS.path(namespace=NAMESPACE), body=secret)
+        await install_crd(self.client)
+        await create_namespace(self.client, NAMESPACE)
+        await create_secret(self.client, SECRET, NAMESPACE, password="guest")
         self._watch = self.watch(r.ASYNC_ACTORS, self.actors)
-        await asyncio.sleep(0)
 
     def watch(self, resource: Resource, board: Board) -> asyncio.Task[None]:
         """A watch of ``resource`` in the benchmark's namespace feeding ``board`` (until the stage closes)."""
