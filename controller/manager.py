@@ -5,7 +5,9 @@ Contract:
   (with its trim, indexes, retention), one supervised ``Watcher`` per watch and namespace, one ``WorkQueue``,
   an ``Applier`` and an ``EventRecorder`` that the reconciler uses (``manager.cache``, ``manager.applier``,
   ``manager.events``, ``manager.metrics``). Every change in the cache goes through its watch's ``keys`` mapper
-  into the queue. ``run(reconciler)`` runs until ``stop()`` (or SIGTERM/SIGINT) and returns 0.
+  into the queue, except the echo of the applier's own status write (``Applier.echoes``): it tells the
+  reconciler nothing it did not know, and reconciling it again would only find everything in place.
+  ``run(reconciler)`` runs until ``stop()`` (or SIGTERM/SIGINT) and returns 0.
 - Workers (``max_concurrent_reconciles``) run only while leading (always, without leader election), and only
   once every cache has synced. Gaining leadership enqueues every primary key; losing it cancels the workers at
   once. Every ``resync_period`` (jittered by 10 %) every primary key is enqueued again.
@@ -338,7 +340,7 @@ class Manager:
 
     def _enqueue_change(self, change: Change) -> None:
         mapper = self._watches[change.resource].keys
-        if mapper is not None:
+        if mapper is not None and not self.applier.echoes(change):
             for key in mapper(change, self.cache):
                 self.queue.add(key)
 

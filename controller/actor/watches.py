@@ -10,6 +10,8 @@ Decisions:
   §4). An Event concerns the actor of the pod it is about.
 - HPAs are matched to actors by KEDA's naming (``keda-hpa-<name>``), since KEDA owns them, not the actor.
 - The ScaledObject CRD is watched by name so that installing KEDA reconciles the actors at once.
+- An actor's change that only adds this controller's finalizer (the echo of its own patch, while the
+  reconcile that sent it goes on) concerns nobody; any other change concerns the actor.
 - Secrets are not watched: the controller reads only the few its transports reference, on demand
   (:mod:`controller.actor.secrets`), rather than caching every Secret of the cluster.
 """
@@ -25,7 +27,7 @@ from controller.actor.scaling import hpa_name
 from controller.api import constants as c
 from controller.kube.apply import apply_paths
 from controller.kube.cache import Cache, Change, Retention, label_keys, own_key, owner_keys
-from controller.kube.objects import involved_object_index, trimmer
+from controller.kube.objects import equal_except, involved_object_index, trimmer
 from controller.kube.resources import Obj, make_key
 from controller.manager import Watch
 
@@ -55,6 +57,25 @@ def _actor_of_pod(obj: Obj) -> Iterable[str]:
     meta = obj.get("metadata") or {}
     actor = (meta.get("labels") or {}).get(c.LABEL_ASYA)
     return (make_key(meta.get("namespace"), actor),) if isinstance(actor, str) and actor else ()
+
+
+def _finalizers(obj: Obj) -> list[object]:
+    meta = obj.get("metadata") or {}
+    finalizers = meta.get("finalizers") if isinstance(meta, dict) else None
+    return finalizers if isinstance(finalizers, list) else []
+
+
+def _actor_keys(change: Change, cache: Cache) -> Iterable[str]:
+    old, new = change.old, change.new
+    if (
+        old is not None
+        and new is not None
+        and c.FINALIZER in _finalizers(new)
+        and c.FINALIZER not in _finalizers(old)
+        and equal_except(old, new, ("metadata", "finalizers"))
+    ):
+        return ()
+    return own_key(change, cache)
 
 
 def _event_keys(change: Change, cache: Cache) -> Iterable[str]:
@@ -93,7 +114,7 @@ def watches() -> list[Watch]:
             resource=r.ASYNC_ACTORS,
             trim=trimmer(*ACTOR_FIELDS, "metadata.finalizers"),
             indexes={BY_NAMESPACE: _namespace},
-            keys=own_key,
+            keys=_actor_keys,
         ),
         Watch(
             resource=r.PODS,

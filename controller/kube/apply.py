@@ -12,9 +12,14 @@ Contract:
   shows the object in place with the same digest, and its ``metadata.generation`` has not moved since this
   process last applied or first saw it (someone editing the spec bumps the generation and gets it put back).
   After a restart the digest on the object is enough: a converged system writes nothing. A status apply is
-  skipped when the cached ``status`` already equals the desired one. The caller's trim must therefore keep
-  ``APPLY_PATHS(digest_annotation)`` (and ``status`` for status applies). Without a cache entry for the
-  resource nothing is skipped.
+  skipped when the cached ``status`` already equals the desired one, or when this applier last wrote that
+  very status and the cache shows the object as it was just before or just after that write (the watch has
+  not delivered the write yet). The caller's trim must therefore keep ``APPLY_PATHS(digest_annotation)``
+  (and ``status`` for status applies). Without a cache entry for the resource nothing is skipped.
+- ``echoes(change)`` tells a cache change that is only the echo of this applier's last status write (the
+  object changed in ``status`` alone, to exactly what was written, besides the write's bookkeeping:
+  ``resourceVersion`` and ``managedFields``): it brings nothing a reconcile did not know, so the manager
+  does not enqueue it.
 - ``delete`` sends a DELETE with ``propagationPolicy`` and optional ``uid``/``resourceVersion``
   preconditions; ``True`` when deleted, ``False`` when it was already gone (404). It is skipped (``False``)
   when the resource's cache store is synced, lacks the object, and this process has not applied it (the
@@ -28,8 +33,9 @@ import json
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from controller.kube.cache import Cache
+from controller.kube.cache import Cache, Change
 from controller.kube.client import APPLY_PATCH, ApiError, KubeClient
+from controller.kube.objects import equal_except
 from controller.kube.resources import Obj, Resource, make_key
 from controller.metrics import Metrics
 
@@ -99,6 +105,15 @@ class Prepared:
     digest: str
 
 
+@dataclass(frozen=True, slots=True)
+class _StatusWrite:
+    """The last status this applier wrote for an object, with the object's versions around the write."""
+
+    status: Obj
+    before: str | None
+    after: str | None
+
+
 class Applier:
     """Applies and deletes for one field manager; see the module docstring."""
 
@@ -117,7 +132,7 @@ class Applier:
         self.digest_annotation = digest_annotation
         self.metrics = metrics
         self._generations: dict[tuple[Resource, str], int | None] = {}
-        self._status_written: dict[tuple[Resource, str], tuple[str, str | None]] = {}
+        self._status_written: dict[tuple[Resource, str], _StatusWrite] = {}
 
     def prepare(self, body: Obj) -> Prepared:
         """``body`` with its digest, to apply as often as needed without computing the digest again."""
@@ -152,18 +167,33 @@ class Applier:
             raise ValueError("a status apply body needs a status mapping")
         key = make_key(namespace, name)
         reduced = status_body(body)
-        value = digest(reduced)
+        status = reduced["status"]
         cached = self._cached(resource, key)
+        before: str | None = None
         if cached is not None:
-            rv = (cached.get("metadata") or {}).get("resourceVersion")
+            before = (cached.get("metadata") or {}).get("resourceVersion")
             written = self._status_written.get((resource, key))
-            if cached.get("status") == reduced["status"] or written == (value, rv):
+            if cached.get("status") == status or (
+                written is not None and written.status == status and before in (written.before, written.after)
+            ):
                 self._count("applies", resource, "skipped")
                 return None
         result = await self._patch(resource, namespace, name, reduced, subresource="status")
-        self._status_written[(resource, key)] = (value, (result.get("metadata") or {}).get("resourceVersion"))
+        after = (result.get("metadata") or {}).get("resourceVersion")
+        self._status_written[(resource, key)] = _StatusWrite(status=status, before=before, after=after)
         self._count("applies", resource, "done")
         return result
+
+    def echoes(self, change: Change) -> bool:
+        """Whether ``change`` only shows this applier's last status write arriving (module docstring)."""
+        if change.type != "MODIFIED" or change.old is None or change.new is None:
+            return False
+        written = self._status_written.get((change.resource, change.key))
+        return (
+            written is not None
+            and change.new.get("status") == written.status
+            and equal_except(change.old, change.new, ("status",), ("metadata", "managedFields"))
+        )
 
     async def delete(
         self,

@@ -3,8 +3,8 @@
 Contract: nothing here does I/O or keeps state. ``trimmer(*paths)`` builds the per-resource trim functions the
 cache applies before storing (keeping only the fields the controller reads, with repeated short strings
 shared); ``label_index``, ``owner_uid_index`` and ``involved_object_index`` are ready-made index functions;
-``event_timestamp`` tells when an Event last happened. Malformed input yields an empty answer, never an
-exception.
+``event_timestamp`` tells when an Event last happened; ``equal_except`` tells whether two versions of an
+object differ only in given fields. Malformed input yields an empty answer, never an exception.
 """
 
 from __future__ import annotations
@@ -124,6 +124,22 @@ def trimmer(*paths: str | tuple[str, ...]) -> TrimFn:
         return _keep_fields(obj, spec) if isinstance(obj, dict) else {}
 
     return trim
+
+
+def _without(obj: Any, path: tuple[str, ...]) -> Any:
+    if not isinstance(obj, dict) or path[0] not in obj:
+        return obj
+    if len(path) == 1:
+        return {k: v for k, v in obj.items() if k != path[0]}
+    return {**obj, path[0]: _without(obj[path[0]], path[1:])}
+
+
+def equal_except(old: Obj, new: Obj, *paths: tuple[str, ...]) -> bool:
+    """Whether ``old`` and ``new`` are equal once each of ``paths`` (tuples of keys) and
+    ``metadata.resourceVersion`` are left out of both: a change of nothing else."""
+    for path in (("metadata", "resourceVersion"), *paths):
+        old, new = _without(old, path), _without(new, path)
+    return old == new
 
 
 def label_index(label: str) -> IndexFn:

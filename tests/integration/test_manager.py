@@ -27,9 +27,11 @@ from controller.kube.resources import Resource
 from controller.manager import Manager, ManagerSettings, Result, TerminalError, Watch
 from tests.integration.kube.helpers import CONFIGMAPS, configmap, eventually
 from tests.kubeapi import KubeAPI
+from tests.kubeapi.testing import widget, widget_crd
 from tests.logging_state import restored_logging  # noqa: F401 (a fixture)
 
 SECRETS = Resource(group="", version="v1", plural="secrets", kind="Secret")
+WIDGETS = Resource(group="example.com", version="v1", plural="widgets", kind="Widget")
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -86,11 +88,17 @@ async def client(kubeapi: KubeAPI) -> AsyncIterator[KubeClient]:
 async def start(kubeapi: KubeAPI) -> AsyncIterator[Any]:
     running: list[tuple[Manager, asyncio.Task[int]]] = []
 
-    async def start(reconciler: Any, *, watches: list[Watch] | None = None, **overrides: Any) -> Manager:
+    async def start(
+        reconciler: Any,
+        *,
+        watches: list[Watch] | None = None,
+        primary: Resource = CONFIGMAPS,
+        **overrides: Any,
+    ) -> Manager:
         client = await KubeClient.connect(kubeconfig=str(kubeapi.kubeconfig_path))
         manager = Manager(
             client=client,
-            primary=CONFIGMAPS,
+            primary=primary,
             watches=watches or [Watch(resource=CONFIGMAPS, keys=own_key)],
             settings=settings(**overrides),
         )
@@ -191,6 +199,47 @@ async def test_a_burst_of_changes_to_one_object_costs_one_reconcile(client: Kube
     await eventually(lambda: _assert(recorder.count("default/busy") >= 2))
     await asyncio.sleep(1.5)
     assert recorder.count("default/busy") <= 3  # 1 initial + 1 (or 2 if the burst outlasted max_delay)
+
+
+class StatusWriter(Recorder):
+    """Records each call and writes the widget's status ``{"replicas": 1}`` with the manager's applier."""
+
+    manager: Manager | None = None
+
+    async def reconcile(self, key: str) -> Result | None:
+        await super().reconcile(key)
+        assert self.manager is not None
+        _, name = key.split("/")
+        await self.manager.applier.apply_status(WIDGETS, {**widget(name), "status": {"replicas": 1}})
+        return None
+
+
+async def test_its_own_status_write_does_not_reconcile_the_object_again(
+    client: KubeClient, start: Any
+) -> None:
+    await client.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body=widget_crd())
+    await eventually(lambda: client.request("GET", WIDGETS.path(namespace="default")))
+    await client.request("POST", WIDGETS.path(namespace="default"), body=widget("w", size=1))
+    writer = StatusWriter()
+    writer.manager = await start(writer, primary=WIDGETS, watches=[Watch(resource=WIDGETS, keys=own_key)])
+
+    async def shows(replicas: int) -> None:
+        assert writer.manager is not None
+        assert (writer.manager.cache.get(WIDGETS, "default/w") or {}).get("status") == {"replicas": replicas}
+
+    await eventually(lambda: shows(1))
+    await asyncio.sleep(0.5)  # well past the debounce (50 ms, at most 200 ms)
+    assert writer.count("default/w") == 1
+    await client.request(
+        "PATCH",
+        WIDGETS.path(namespace="default", name="w", subresource="status"),
+        body={"status": {"replicas": 9}},
+        content_type="application/merge-patch+json",
+    )
+    await eventually(lambda: _assert(writer.count("default/w") == 2))  # someone else's status is put back
+    await eventually(lambda: shows(1))
+    await asyncio.sleep(0.5)
+    assert writer.count("default/w") == 2
 
 
 async def test_a_reconcile_that_runs_too_long_is_cut_and_retried(client: KubeClient, start: Any) -> None:

@@ -10,7 +10,7 @@ import pytest
 import pytest_asyncio
 
 from controller.kube.apply import Applier, apply_paths, with_digest
-from controller.kube.cache import Cache, Store
+from controller.kube.cache import Cache, Change, Store
 from controller.kube.client import MERGE_PATCH, ApiError, KubeClient
 from controller.kube.objects import trimmer
 from controller.kube.resources import Resource
@@ -175,6 +175,42 @@ async def test_a_status_apply_equal_to_the_cached_status_writes_nothing(
     assert (
         await applier.apply_status(WIDGETS, {**widget("w"), "status": {**status, "replicas": 3}}) is not None
     )
+
+
+async def test_a_status_apply_repeated_before_the_cache_shows_the_first_writes_nothing(
+    kubeapi: KubeAPI, applier: Applier, cache: Cache
+) -> None:
+    await applier.apply(WIDGETS, widget("w", size=3))
+    await cached(cache, WIDGETS, "default/w")
+    status = {"replicas": 2}
+    await applier.apply_status(WIDGETS, {**widget("w"), "status": status})
+    assert await applier.apply_status(WIDGETS, {**widget("w"), "status": status}) is None  # the cache lags
+    await cached(cache, WIDGETS, "default/w", status=status)
+    assert await applier.apply_status(WIDGETS, {**widget("w"), "status": status}) is None
+    assert len(kubeapi.requests.filter(verb="patch", resource="widgets", subresource="status")) == 1
+
+
+async def test_the_echo_of_its_own_status_write_is_told_from_other_changes(
+    client: KubeClient, applier: Applier, cache: Cache
+) -> None:
+    changes: list[Change] = []
+    cache.subscribe(lambda change: changes.append(change) if change.resource == WIDGETS else None)
+    await applier.apply(WIDGETS, widget("w", size=3))
+    await cached(cache, WIDGETS, "default/w")
+    await applier.apply_status(WIDGETS, {**widget("w"), "status": {"replicas": 2}})
+    await cached(cache, WIDGETS, "default/w", status={"replicas": 2})
+    assert applier.echoes(changes[-1])
+    path = WIDGETS.path(namespace="default", name="w")
+    status_path = WIDGETS.path(namespace="default", name="w", subresource="status")
+    await client.request("PATCH", status_path, body={"status": {"replicas": 5}}, content_type=MERGE_PATCH)
+    await cached(cache, WIDGETS, "default/w", status={"replicas": 5})
+    assert not applier.echoes(changes[-1])  # someone else's status
+    await client.request("PATCH", status_path, body={"status": {"replicas": 2}}, content_type=MERGE_PATCH)
+    await cached(cache, WIDGETS, "default/w", status={"replicas": 2})
+    assert applier.echoes(changes[-1])  # back to what it wrote: nothing a reconcile would not know
+    await client.request("PATCH", path, body={"spec": {"size": 4}}, content_type=MERGE_PATCH)
+    await cached(cache, WIDGETS, "default/w", metadata__generation=2)
+    assert not applier.echoes(changes[-1])  # a spec change, though the status is its own
 
 
 async def test_delete_with_preconditions_and_absent_objects(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from controller.kube.objects import event_timestamp, involved_object_index, trimmer
+from controller.kube.objects import equal_except, event_timestamp, involved_object_index, trimmer
 from tests.unit.kube.samples import pod, trim_pod
 
 
@@ -74,3 +74,17 @@ def test_a_path_kept_whole_wins_over_paths_below_it() -> None:
         "metadata": {"name": "n"},
         "status": {"a": 1, "b": {"c": 2}},
     }
+
+
+def test_equal_except_ignores_the_named_fields_and_the_resource_version() -> None:
+    old = {
+        "metadata": {"name": "a", "resourceVersion": "1", "finalizers": []},
+        "spec": {"x": 1},
+        "status": {},
+    }
+    new = {"metadata": {"name": "a", "resourceVersion": "2", "finalizers": ["f"]}, "spec": {"x": 1},
+           "status": {"phase": "Up"}}  # fmt: skip
+    assert equal_except(old, new, ("status",), ("metadata", "finalizers"))
+    assert not equal_except(old, new, ("status",))
+    assert not equal_except(old, {**new, "spec": {"x": 2}}, ("status",), ("metadata", "finalizers"))
+    assert equal_except({"status": {}}, {}, ("status",))  # a field that appears counts as that field
