@@ -193,6 +193,22 @@ async def load_configuration(*, kubeconfig: str | None = None, context: str | No
     return configuration
 
 
+class _PlainBody(dict[str, Any]):
+    """A request body of this module: plain JSON data already (never the library's model objects)."""
+
+
+class _ApiClient(k8s_client.ApiClient):
+    """The library's API client, less its walk through a plain body (``_PlainBody``): that walk looks for
+    model objects to turn into dicts and finds none; it took twice as long as encoding the bodies (1.1 of
+    the client's 7.5 CPU-seconds, profiled, while 1 000 actors converged). Bodies given through the typed
+    APIs are walked as before."""
+
+    def sanitize_for_serialization(self, obj: Any) -> Any:
+        if type(obj) is _PlainBody:
+            return obj
+        return super().sanitize_for_serialization(obj)
+
+
 class KubeClient:
     """One HTTP session to the API server; see the module docstring."""
 
@@ -201,7 +217,7 @@ class KubeClient:
     ) -> None:
         self.settings = settings or ClientSettings()
         self.configuration = configuration
-        self.api_client = k8s_client.ApiClient(configuration)
+        self.api_client = _ApiClient(configuration)
         # Swap the REST layer before any request: the library's own has no timeout and no metrics. Its session
         # was created without a connection, so closing it now costs nothing.
         plain = self.api_client.rest_client
@@ -249,7 +265,7 @@ class KubeClient:
             method,
             query_params=_query(query),
             header_params=headers,
-            body=body,
+            body=_PlainBody(body) if type(body) is dict else body,
             auth_settings=["BearerToken"],
             _preload_content=False,
             _request_timeout=client_timeout,

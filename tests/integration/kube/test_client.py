@@ -23,6 +23,13 @@ async def test_requests_return_plain_dicts(client: KubeClient) -> None:
     assert [item["data"] for item in listed["items"]] == [{"k": "v"}]
 
 
+async def test_a_typed_api_body_of_model_objects_is_still_turned_into_json(client: KubeClient) -> None:
+    body = k8s.V1ConfigMap(metadata=k8s.V1ObjectMeta(name="typed"), data={"k": "v"})
+    await k8s.CoreV1Api(client.api_client).create_namespaced_config_map("default", body)
+    got = await client.request("GET", CONFIGMAPS.path(namespace="default", name="typed"))
+    assert got["data"] == {"k": "v"}
+
+
 async def test_a_refusal_raises_api_error_with_the_status_reason(client: KubeClient) -> None:
     with pytest.raises(ApiError) as caught:
         await client.request("GET", CONFIGMAPS.path(namespace="default", name="missing"))
