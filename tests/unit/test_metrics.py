@@ -43,6 +43,22 @@ async def test_the_queue_reports_workqueue_series_under_its_name() -> None:
     assert f"workqueue_work_duration_seconds_count{labels} 1.0" in metrics.exposition().decode()
 
 
+def test_a_label_set_is_one_child_until_it_is_removed() -> None:
+    metrics = Metrics(controller="c")
+    child = metrics.applies.labels(controller="c", resource="pods", result="done")
+    child.inc()
+    assert metrics.applies.labels(controller="c", resource="pods", result="done") is child
+    metrics.applies.labels(controller="c", resource="pods", result="done").inc()
+    assert 'controller_applies_total{controller="c",resource="pods",result="done"} 2.0' in (
+        metrics.exposition().decode()
+    )
+    metrics.applies.remove("c", "pods", "done")
+    metrics.applies.labels(controller="c", resource="pods", result="done").inc()
+    assert 'controller_applies_total{controller="c",resource="pods",result="done"} 1.0' in (
+        metrics.exposition().decode()
+    )
+
+
 def test_run_checks_lists_each_check_and_fails_on_any_problem() -> None:
     def broken() -> str | None:
         raise RuntimeError("boom")
