@@ -10,7 +10,9 @@ Contract:
 - Per involved object, new series are limited by a token bucket (client-go's spam filter: burst 25, one more
   every 5 min); a series beyond it is dropped and counted.
 - If the Event to patch is gone (the API server expires Events after an hour), a new one is created with the
-  current count. Write failures are logged and counted, never raised; pending writes are bounded.
+  current count. Write failures are logged and counted, never raised; pending writes are bounded: what goes
+  beyond is dropped and counted, with one warning per ``drop_log_interval`` carrying how many (a burst of
+  actors dropped hundreds, and a log line each cost more than the Event it was about).
 - ``flush()`` writes what is pending now (at shutdown).
 """
 
@@ -55,6 +57,8 @@ class EventSettings:
     """Seconds until the per-object allowance grows by one again."""
     max_pending: int = 1000
     """Writes waiting for the writer beyond this are dropped."""
+    drop_log_interval: float = 10.0
+    """Shortest time between two warnings about dropped writes (seconds)."""
     request_timeout: float = 10.0
 
 
@@ -170,6 +174,8 @@ class EventRecorder:
         self.aggregator = Aggregator(self.settings)
         self._writes: deque[Series] = deque()
         self._wakeup = asyncio.Event()
+        self._dropped = 0
+        self._drop_logged_at: float | None = None
 
     def record(self, obj: Obj, *, type: EventType, reason: str, message: str) -> None:
         """Note that ``reason: message`` happened to ``obj``; written soon, aggregated with its repeats."""
@@ -217,7 +223,12 @@ class EventRecorder:
     def _enqueue(self, series: Series) -> None:
         if len(self._writes) >= self.settings.max_pending:
             self._count("dropped")
-            log.warning("too many Events pending; one dropped", reason=series.reason)
+            self._dropped += 1
+            now = self._now()
+            last = self._drop_logged_at
+            if last is None or now - last >= self.settings.drop_log_interval:
+                log.warning("too many Events pending; dropping", dropped=self._dropped, reason=series.reason)
+                self._dropped, self._drop_logged_at = 0, now
             return
         series.pending = True
         self._writes.append(series)

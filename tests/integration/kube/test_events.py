@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest_asyncio
+import structlog
 
 from controller.kube.client import KubeClient
 from controller.kube.events import EventRecorder, EventSettings
@@ -131,6 +132,24 @@ async def test_writes_beyond_the_pending_bound_are_dropped_and_counted(
     client: KubeClient, metrics: Metrics, subject: dict[str, Any]
 ) -> None:
     recorder = EventRecorder(client=client, settings=EventSettings(max_pending=2), metrics=metrics)
-    for i in range(5):
-        recorder.warning(subject, "Failed", f"boom {i}")
+    with structlog.testing.capture_logs() as logged:
+        for i in range(5):
+            recorder.warning(subject, "Failed", f"boom {i}")
     assert b'controller_kube_events_total{controller="test",result="dropped"} 3.0' in metrics.exposition()
+    drops = [entry for entry in logged if entry["event"].startswith("too many Events pending")]
+    assert [entry["dropped"] for entry in drops] == [1]  # one warning per interval, not one per drop
+
+
+async def test_a_warning_about_dropped_writes_counts_those_since_the_last_one(
+    client: KubeClient, subject: dict[str, Any]
+) -> None:
+    now = [1000.0]
+    settings = EventSettings(max_pending=1, drop_log_interval=10.0)
+    recorder = EventRecorder(client=client, settings=settings, clock=lambda: now[0])
+    with structlog.testing.capture_logs() as logged:
+        for i in range(4):  # the first is pending, three are dropped: one warning
+            recorder.warning(subject, "Failed", f"boom {i}")
+        now[0] += 10.0
+        recorder.warning(subject, "Failed", "boom 4")
+    drops = [entry for entry in logged if entry["event"].startswith("too many Events pending")]
+    assert [entry["dropped"] for entry in drops] == [1, 3]
