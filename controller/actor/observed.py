@@ -70,14 +70,6 @@ def _spec_errors(error: ValidationError) -> tuple[str, ...]:
     )
 
 
-def parse_spec(raw: Mapping[str, Any]) -> tuple[AsyncActorSpec | None, tuple[str, ...]]:
-    """The spec read as the model, or ``None`` and why it cannot be (``spec.<path>: <problem>`` lines)."""
-    try:
-        return AsyncActorSpec.model_validate(raw), ()
-    except ValidationError as error:
-        return None, _spec_errors(error)
-
-
 @dataclass(frozen=True, kw_only=True)
 class ActorState:
     """The actor: identity, generation, deletion, its spec (``None`` when unreadable) and last status."""
@@ -92,15 +84,14 @@ class ActorState:
     spec_errors: tuple[str, ...] = ()
 
     @classmethod
-    def from_object(
-        cls,
-        obj: Mapping[str, Any],
-        *,
-        parsed: tuple[AsyncActorSpec | None, tuple[str, ...]] | None = None,
-    ) -> ActorState:
-        """The actor's state; ``parsed`` is ``parse_spec`` of its spec when the caller has it already."""
+    def from_object(cls, obj: Mapping[str, Any]) -> ActorState:
         metadata = _mapping(obj.get("metadata"))
-        spec, errors = parsed if parsed is not None else parse_spec(_mapping(obj.get("spec")))
+        spec: AsyncActorSpec | None = None
+        errors: tuple[str, ...] = ()
+        try:
+            spec = AsyncActorSpec.model_validate(_mapping(obj.get("spec")))
+        except ValidationError as error:
+            errors = _spec_errors(error)
         try:
             previous = AsyncActorStatus.model_validate(_mapping(obj.get("status")))
         except ValidationError:

@@ -28,8 +28,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from controller.actor import resources as r
-from controller.actor.derived import Derived, PreparedObjects
-from controller.actor.desired import HANDOVER_MANAGER, desired_objects, replicas_plan
+from controller.actor.desired import HANDOVER_MANAGER, Desired, desired_objects, replicas_plan
 from controller.actor.metrics import ActorMetrics
 from controller.actor.observed import (
     ActorState,
@@ -43,6 +42,7 @@ from controller.actor.pods import PodState, classify_pods
 from controller.actor.queues import QueueChecks
 from controller.actor.scaling import hpa_name
 from controller.actor.status import compute_status
+from controller.actor.validated import Validations
 from controller.actor.watches import BY_ACTOR, BY_INVOLVED
 from controller.actor.workload import Actor
 from controller.api import constants as c
@@ -118,29 +118,27 @@ class AsyncActorReconciler:
         self.queue_checks = QueueChecks(interval=settings.queue_check_interval)
         self._queue_deleted: set[str] = set()
         self._configmaps: dict[str, Prepared] = {}
-        self.derived = Derived(prepare=applier.prepare)
+        self.validations = Validations()
 
     async def reconcile(self, key: str) -> Result | None:
         obj = self.cache.get(r.ASYNC_ACTORS, key)
         if obj is None:
             self._forget(key)
             return None
-        meta = obj.get("metadata") or {}
-        view = self.derived.spec(key, name=str(meta.get("name") or ""), raw=obj.get("spec"))
-        state = ActorState.from_object(obj, parsed=(view.spec, view.spec_errors))
+        state = ActorState.from_object(obj)
         if state.deletion_timestamp is not None:
             return await self._finalize(key, obj, state)
         if c.FINALIZER not in ((obj.get("metadata") or {}).get("finalizers") or []):
             await self._set_finalizers(obj, add=True)
-        return await self._converge(key, obj, state, validation_errors=view.validation_errors)
+        return await self._converge(key, obj, state)
 
     # -- the apply path --
 
-    async def _converge(
-        self, key: str, obj: Obj, state: ActorState, *, validation_errors: tuple[str, ...]
-    ) -> Result | None:
+    async def _converge(self, key: str, obj: Obj, state: ActorState) -> Result | None:
         actor = Actor(name=state.name, namespace=state.namespace, uid=_uid(obj))
-        errors = validation_errors
+        errors = self.validations.errors(
+            key, uid=actor.uid, generation=_generation(obj), name=state.name, spec=obj.get("spec")
+        )
         spec = state.spec
         transport: Transport | None = None
         # An invalid actor gets no queue: its transport is only resolved, so that an unknown name still shows.
@@ -219,18 +217,14 @@ class AsyncActorReconciler:
         key = make_key(actor.namespace, actor.name)
         live = self.cache.get(workload_resource, key)
         plan = replicas_plan(spec, live)
-        desired = self.derived.objects(
-            key,
-            inputs=(actor, transport, plan.replicas),
-            build=lambda: desired_objects(
-                actor=actor,
-                spec=spec,
-                transport=transport,
-                replicas=plan.replicas,
-                sidecar_image=self.settings.sidecar_image,
-                gateway_url=self.settings.gateway_url,
-                runtime_script=self.settings.runtime_script,
-            ),
+        desired = desired_objects(
+            actor=actor,
+            spec=spec,
+            transport=transport,
+            replicas=plan.replicas,
+            sidecar_image=self.settings.sidecar_image,
+            gateway_url=self.settings.gateway_url,
+            runtime_script=self.settings.runtime_script,
         )
         workload_error: str | None = None
         try:
@@ -240,7 +234,7 @@ class AsyncActorReconciler:
             if desired.service_account is not None:
                 await self.applier.apply(r.SERVICE_ACCOUNTS, desired.service_account)
             if plan.handover is not None:
-                await self._hand_over_replicas(workload_resource, desired.workload.body, plan.handover)
+                await self._hand_over_replicas(workload_resource, desired.workload, plan.handover)
             written = await self.applier.apply(workload_resource, desired.workload)
             # An autoscaler's /scale write moves the generation and so brings a re-apply; it changes
             # nothing unless someone edited the spec, and only a change is worth an Event.
@@ -297,7 +291,7 @@ class AsyncActorReconciler:
                     await self._delete_owned(r.SERVICES, actor, actor.name)
 
     async def _apply_scaling(
-        self, actor: Actor, spec: AsyncActorSpec, desired: PreparedObjects
+        self, actor: Actor, spec: AsyncActorSpec, desired: Desired
     ) -> ScalingOutcome | None:
         if not spec.scaling.enabled:
             await self._delete_owned(r.SCALED_OBJECTS, actor, actor.name)
@@ -469,7 +463,7 @@ class AsyncActorReconciler:
 
     def _forget(self, key: str) -> None:
         self.queue_checks.forget(key)
-        self.derived.forget(key)
+        self.validations.forget(key)
         if self.metrics is not None:
             namespace, name = split_key(key)
             self.metrics.forget(namespace or "", name)
