@@ -41,7 +41,7 @@ from controller.actor.observed import (
 from controller.actor.pods import PodState, classify_pods
 from controller.actor.queues import QueueChecks
 from controller.actor.scaling import hpa_name
-from controller.actor.status import compute_status
+from controller.actor.status import WORKLOAD_FAILURES, compute_status
 from controller.actor.validated import Validations
 from controller.actor.watches import BY_ACTOR, BY_INVOLVED
 from controller.actor.workload import Actor
@@ -58,19 +58,8 @@ from controller.transports import ActorRef, Transport, TransportError, Transport
 
 log = get_logger(__name__)
 
-ERROR_STATUSES: Final = frozenset(
-    {
-        "TransportError",
-        "WorkloadError",
-        "PendingResources",
-        "ImagePullError",
-        "RuntimeError",
-        "SidecarError",
-        "VolumeError",
-        "ConfigError",
-        "ScalingError",
-    }
-)
+# The statuses that say something is wrong: entering one posts a Warning Event.
+ERROR_STATUSES: Final = frozenset({*WORKLOAD_FAILURES, "TransportError", "ScalingError"})
 QUEUE_DELETE_TIMEOUT: Final = 10.0
 DEPENDENT_POLL: Final = 2.0
 
