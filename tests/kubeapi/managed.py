@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.kubeapi.fields import NODE, Path, decode, encode, flatten
+from tests.kubeapi.fields import Path, decode, diff, encode
 from tests.kubeapi.structure import Schema
 
 
@@ -108,15 +108,7 @@ def manager_name(field_manager: str | None, user_agent: str | None) -> str:
 
 def changes(old: dict[str, Any] | None, new: dict[str, Any], schema: Schema) -> tuple[set[Path], set[Path]]:
     """(added or modified paths, removed paths) between two objects, inner nodes included."""
-    before = flatten(old, schema, containers=True)
-    after = flatten(new, schema, containers=True)
-    missing = object()
-    changed = set()
-    for path, value in after.items():
-        previous = before.get(path, missing)
-        if previous is missing or ((value is not NODE or previous is not NODE) and previous != value):
-            changed.add(path)
-    return changed, before.keys() - after.keys()
+    return diff(old, new, schema)
 
 
 def track_update(

@@ -24,6 +24,10 @@ from the controller's. The control server answers:
   seconds it took;
 - ``GET /usage``: this process's resident set (MiB) and CPU seconds so far.
 
+With ``ASYA_BENCH_CLUSTER_PROFILE=PATH`` in its environment the process runs under :mod:`cProfile` and
+writes the statistics (:mod:`pstats` format) to ``PATH`` when it stops: where the emulator and the
+simulators spend their CPU.
+
 ``tests.bench.rig.cluster_client.ClusterProcess`` is the parent's side.
 
 Its cyclic garbage collector is kept from stopping the world: every 2 s everything alive is frozen (out of
@@ -37,6 +41,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import cProfile
 import gc
 import json
 import os
@@ -57,6 +62,7 @@ from tests.kubeapi.sim.timing import Timings
 
 SIMULATOR_AGENT = "asya-bench-simulator"
 FREEZE_EVERY = 2.0
+PROFILE_ENV = "ASYA_BENCH_CLUSTER_PROFILE"
 
 
 def warning_event(
@@ -235,7 +241,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--nodes", type=int, default=40)
     parser.add_argument("--history", type=int, default=50_000, help="watch events kept per resource")
     args = parser.parse_args(argv)
-    asyncio.run(_serve(args))
+    profile_path = os.environ.get(PROFILE_ENV)
+    if not profile_path:
+        asyncio.run(_serve(args))
+        return 0
+    profiler = cProfile.Profile()
+    profiler.enable()
+    try:
+        asyncio.run(_serve(args))
+    finally:
+        profiler.disable()
+        profiler.dump_stats(profile_path)
     return 0
 
 
