@@ -57,6 +57,25 @@ def _decode_cached(tree: Any) -> frozenset[Path]:
     return paths
 
 
+_ENCODED: dict[frozenset[Path], dict[str, Any]] = {}
+
+
+def _encode_cached(paths: set[Path]) -> dict[str, Any]:
+    """The fieldsV1 tree of ``paths``, shared by every entry that owns the same set: the trees are stored
+    in objects, which are immutable, and many objects have entries alike (the kubelet's of every pod of a
+    Deployment). The tree's paths are remembered for ``entries_of``, which then has nothing to decode."""
+    key = frozenset(paths)
+    tree = _ENCODED.get(key)
+    if tree is None:
+        if len(_ENCODED) > 4_000:
+            _ENCODED.clear()
+        tree = _ENCODED[key] = encode(key)
+    if len(_DECODED) > 20_000:
+        _DECODED.clear()
+    _DECODED[id(tree)] = (tree, key)
+    return tree
+
+
 def entries_of(obj: dict[str, Any] | None) -> list[Entry]:
     if not obj:
         return []
@@ -92,7 +111,7 @@ def to_managed_fields(entries: list[Entry]) -> list[dict[str, Any]]:
             "fieldsType": "FieldsV1",
             "fieldsV1": entry.source
             if entry.source is not None and entry.paths == entry.source_paths
-            else encode(entry.paths),
+            else _encode_cached(entry.paths),
         }
         if entry.subresource:
             raw["subresource"] = entry.subresource

@@ -7,7 +7,7 @@ import random
 from typing import Any
 
 from tests.kubeapi.builtins import builtin_types
-from tests.kubeapi.fields import NODE, Path, diff, flatten
+from tests.kubeapi.fields import NODE, Path, decode, diff, encode, flatten
 from tests.kubeapi.structure import GENERIC, Schema
 
 POD_SCHEMA = next(rt.schema for rt in builtin_types() if rt.key == ("", "pods"))
@@ -148,3 +148,10 @@ def test_diff_of_new_and_absent_objects() -> None:
     assert diff(None, new, POD_SCHEMA) == (set(flatten(new, POD_SCHEMA, containers=True)), set())
     assert diff({}, new, POD_SCHEMA) == diff(None, new, POD_SCHEMA)
     assert diff(new, None, POD_SCHEMA) == (set(), set(flatten(new, POD_SCHEMA, containers=True)))
+
+
+def test_encode_then_decode_gives_the_paths_back() -> None:
+    """A fieldsV1 tree decodes to the very path set it was encoded from (the emulator relies on it to skip
+    decoding the trees it encoded)."""
+    paths = set(flatten(pod(), POD_SCHEMA, containers=True))
+    assert decode(encode(paths)) == paths
