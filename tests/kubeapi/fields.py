@@ -199,21 +199,21 @@ def diff(
 
 def encode(paths: Iterable[Path]) -> dict[str, Any]:
     """The fieldsV1 tree of a path set (``.`` marks an owned node that also has owned children)."""
+    # Sorted paths come parent first and siblings in order, so building the tree in that order leaves every
+    # map sorted; an owned node gets its "." the moment its first child arrives, which keeps "." first.
     root: dict[str, Any] = {}
-    owned: list[dict[str, Any]] = []
+    owned: set[int] = set()
     for path in sorted(paths):
         node = root
         for element in path:
-            node = node.setdefault(element, {})
-        owned.append(node)
-    for node in owned:
-        if node and "." not in node:
-            node["."] = {}
-    return _sorted(root)
-
-
-def _sorted(node: dict[str, Any]) -> dict[str, Any]:
-    return {key: _sorted(node[key]) for key in sorted(node, key=lambda k: (k != ".", k))}
+            following = node.get(element)
+            if following is None:
+                if id(node) in owned and not node:
+                    node["."] = {}
+                following = node[element] = {}
+            node = following
+        owned.add(id(node))
+    return root
 
 
 def decode(tree: Mapping[str, Any] | None) -> set[Path]:
