@@ -1,8 +1,8 @@
 """The figures the controller is measured by (architecture.md), against the emulator, in one run.
 
-Set-up, on two cores shared by everything: the API emulator and the simulated cluster (fast timings, 40
-nodes, KEDA installed) in one child process (:mod:`tests.bench.rig.cluster`); the controller as shipped,
-``asya-controller run`` with its defaults (10 workers, every namespace), in another; a real RabbitMQ node;
+Set-up, on two cores shared by everything: the API emulator in a child process and the simulated cluster (fast
+timings, 40 nodes, KEDA installed) in another (:mod:`tests.bench.rig.cluster`); the controller as shipped,
+``asya-controller run`` with its defaults (10 workers, every namespace), in a third; a real RabbitMQ node;
 and this process, which creates and changes objects through its own API client and sees the controller's
 answers on its own watch of the AsyncActors. The emulator's request log tells the controller's writes from
 the others' by their User-Agent.
@@ -133,9 +133,9 @@ async def converge(stage: Stage, controller: ControllerProcess, names: list[str]
     _, mark = await stage.cluster.writes()
     await controller.start()
     ready_at = await controller.wait_ready()
-    cpu, cluster_cpu = cpu_seconds(controller.pid), cpu_seconds(stage.cluster.pid)
+    cpu, cluster_cpu = cpu_seconds(controller.pid), stage.cluster.cpu_seconds()
     done_at = await wait_for(running, within=600, what=f"{len(names)} actors Running")
-    cpu, cluster_cpu = cpu_seconds(controller.pid) - cpu, cpu_seconds(stage.cluster.pid) - cluster_cpu
+    cpu, cluster_cpu = cpu_seconds(controller.pid) - cpu, stage.cluster.cpu_seconds() - cluster_cpu
     pods_at = await wait_for(ready, within=60, what="every pod ready")
     watch.cancel()
     rows, _ = await stage.cluster.writes(mark)
@@ -166,7 +166,7 @@ def convergence_figures(conv: Convergence, *, requests_s: float, floor_s: float)
         Figure("same run: last pod ready → last actor Running", conv.seconds - conv.cluster, "s"),
         Figure("controller: start → ready", conv.startup, "s"),
         Figure("controller: CPU while converging", conv.cpu, "cpu-s"),
-        Figure("emulator + simulators: CPU meanwhile", conv.cluster_cpu, "cpu-s", "of 1 core"),
+        Figure("emulator + simulators: CPU meanwhile", conv.cluster_cpu, "cpu-s", "two processes"),
     ]
 
 

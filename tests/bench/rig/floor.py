@@ -18,7 +18,6 @@ from pathlib import Path
 
 from controller.actor import resources as r
 from tests.bench.rig.actors import Board, pod_ready
-from tests.bench.rig.procfs import cpu_seconds
 from tests.bench.rig.stage import NAMESPACE, Stage, wait_for
 from tests.services.rabbitmq import RabbitMQNode
 
@@ -29,22 +28,29 @@ class Floor:
     """The baseline's start → its last answer."""
     floor_s: float
     """The baseline's start → every pod Ready."""
-    cluster_cpu: float
-    """The emulator + simulators' CPU seconds, the baseline's spawn → every pod Ready."""
+    cluster_cpu: list[float]
+    """The CPU seconds of the emulator's process (and the simulators', when apart), the baseline's spawn →
+    every pod Ready."""
     writes: Counter[tuple[str, str]] = field(default_factory=Counter)
     """Write requests logged meanwhile, by (User-Agent, ``verb resource[/subresource]``)."""
 
 
 async def measure_floor(
-    *, rabbitmq: RabbitMQNode, workdir: Path, names: list[str], concurrency: int, vhost: str = "baseline"
+    *,
+    rabbitmq: RabbitMQNode,
+    workdir: Path,
+    names: list[str],
+    concurrency: int,
+    vhost: str = "baseline",
+    simulators: str = "process",
 ) -> Floor:
-    async with Stage.open(rabbitmq=rabbitmq, vhost=vhost, workdir=workdir) as stage:
+    async with Stage.open(rabbitmq=rabbitmq, vhost=vhost, workdir=workdir, simulators=simulators) as stage:
         await stage.create_actors(names)
         pods = Board()
         watch = stage.watch(r.PODS, pods)
         ready = pods.when_count(pod_ready, len(names))
         _, mark = await stage.cluster.writes()
-        cpu = cpu_seconds(stage.cluster.pid)
+        cpu = stage.cluster.cpu_seconds_each()
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -63,7 +69,7 @@ async def measure_floor(
             raise RuntimeError(f"the baseline failed ({process.returncode})")
         result = json.loads(out.splitlines()[-1])
         all_ready = await wait_for(ready, within=300, what="the baseline's pods ready")
-        cpu = cpu_seconds(stage.cluster.pid) - cpu
+        cpu = [after - before for after, before in zip(stage.cluster.cpu_seconds_each(), cpu, strict=True)]
         watch.cancel()
         rows, _ = await stage.cluster.writes(mark)
     writes: Counter[tuple[str, str]] = Counter(
