@@ -200,19 +200,28 @@ def diff(
 def encode(paths: Iterable[Path]) -> dict[str, Any]:
     """The fieldsV1 tree of a path set (``.`` marks an owned node that also has owned children)."""
     # Sorted paths come parent first and siblings in order, so building the tree in that order leaves every
-    # map sorted; an owned node gets its "." the moment its first child arrives, which keeps "." first.
+    # map sorted; an owned node gets its "." the moment its first child arrives, which keeps "." first. Each
+    # path shares a prefix with the one before and adds only new nodes below it.
     root: dict[str, Any] = {}
     owned: set[int] = set()
+    stack = [root]  # the nodes along the previous path
+    previous: Path = ()
     for path in sorted(paths):
-        node = root
-        for element in path:
-            following = node.get(element)
-            if following is None:
-                if id(node) in owned and not node:
-                    node["."] = {}
-                following = node[element] = {}
-            node = following
+        shared = 0
+        limit = min(len(previous), len(path))
+        while shared < limit and previous[shared] == path[shared]:
+            shared += 1
+        del stack[shared + 1 :]
+        node = stack[shared]
+        if not node and id(node) in owned:
+            node["."] = {}
+        for element in path[shared:]:
+            child: dict[str, Any] = {}
+            node[element] = child
+            stack.append(child)
+            node = child
         owned.add(id(node))
+        previous = path
     return root
 
 

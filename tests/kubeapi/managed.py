@@ -70,9 +70,10 @@ def _encode_cached(paths: set[Path]) -> dict[str, Any]:
         if len(_ENCODED) > 4_000:
             _ENCODED.clear()
         tree = _ENCODED[key] = encode(key)
-    if len(_DECODED) > 20_000:
-        _DECODED.clear()
-    _DECODED[id(tree)] = (tree, key)
+    if () not in key:  # the root alone encodes to {}, which decodes to nothing; every other set round-trips
+        if len(_DECODED) > 20_000:
+            _DECODED.clear()
+        _DECODED[id(tree)] = (tree, key)
     return tree
 
 

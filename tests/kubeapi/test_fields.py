@@ -150,8 +150,28 @@ def test_diff_of_new_and_absent_objects() -> None:
     assert diff(new, None, POD_SCHEMA) == (set(), set(flatten(new, POD_SCHEMA, containers=True)))
 
 
+def _sorted_with_dot_first(tree: dict[str, Any]) -> bool:
+    keys = list(tree)
+    return keys == sorted(keys, key=lambda k: (k != ".", k)) and all(
+        _sorted_with_dot_first(sub) for sub in tree.values()
+    )
+
+
 def test_encode_then_decode_gives_the_paths_back() -> None:
     """A fieldsV1 tree decodes to the very path set it was encoded from (the emulator relies on it to skip
-    decoding the trees it encoded)."""
-    paths = set(flatten(pod(), POD_SCHEMA, containers=True))
-    assert decode(encode(paths)) == paths
+    decoding the trees it encoded), and its maps are sorted with ``.`` first, as the server writes them."""
+    rng = random.Random(7)
+    for _ in range(500):
+        everything = sorted(flatten(mutate(pod(), rng), POD_SCHEMA, containers=rng.random() < 0.5))
+        for paths in (set(everything), set(rng.sample(everything, rng.randint(0, len(everything))))):
+            tree = encode(paths)
+            assert decode(tree) == paths
+            assert _sorted_with_dot_first(tree)
+
+
+def test_an_owned_node_with_owned_children_is_marked_with_a_dot() -> None:
+    paths = {("f:spec",), ("f:spec", "f:replicas"), ("f:metadata", "f:labels", "f:app")}
+    assert encode(paths) == {
+        "f:metadata": {"f:labels": {"f:app": {}}},
+        "f:spec": {".": {}, "f:replicas": {}},
+    }
