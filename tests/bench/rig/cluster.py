@@ -65,6 +65,7 @@ from typing import Any
 from aiohttp import web
 from kubernetes_asyncio import client as k8s_client
 
+from tests.bench.rig.process import terminate
 from tests.bench.rig.procfs import rss_mib
 from tests.kubeapi import KubeAPI
 from tests.kubeapi.sim.cluster import SimConfig, SimulatedCluster
@@ -254,13 +255,7 @@ async def _simulator_process(url: str, nodes: int) -> AsyncIterator[int]:
             raise RuntimeError("the simulators' process ended before it was ready")
         yield child.pid
     finally:
-        if child.returncode is None:
-            child.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(child.wait(), 30)
-            except TimeoutError:
-                child.kill()
-                await child.wait()
+        await terminate(child, within=30)
 
 
 async def _simulate(args: argparse.Namespace) -> None:

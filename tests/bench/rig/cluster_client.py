@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
+from tests.bench.rig.process import terminate
 from tests.bench.rig.procfs import cpu_seconds
 
 START_TIMEOUT = 60.0
@@ -65,13 +65,8 @@ class ClusterProcess:
         if self._http is not None:
             await self._http.close()
             self._http = None
-        if self._process is not None and self._process.returncode is None:
-            self._process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self._process.wait(), 30)
-            except TimeoutError:
-                self._process.kill()
-                await self._process.wait()
+        if self._process is not None:
+            await terminate(self._process, within=30)
         self._process = None
 
     async def _call(self, method: str, url: str, body: Any = None) -> Any:
