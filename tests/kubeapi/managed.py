@@ -67,13 +67,36 @@ def _encode_cached(paths: set[Path]) -> dict[str, Any]:
     key = frozenset(paths)
     tree = _ENCODED.get(key)
     if tree is None:
-        if len(_ENCODED) > 4_000:
-            _ENCODED.clear()
-        tree = _ENCODED[key] = encode(key)
+        tree = _remember(key, _encode_by_field(key))
     if () not in key:  # the root alone encodes to {}, which decodes to nothing; every other set round-trips
         if len(_DECODED) > 20_000:
             _DECODED.clear()
         _DECODED[id(tree)] = (tree, key)
+    return tree
+
+
+def _remember(key: frozenset[Path], tree: dict[str, Any]) -> dict[str, Any]:
+    if len(_ENCODED) > 8_000:
+        _ENCODED.clear()
+    _ENCODED[key] = tree
+    return tree
+
+
+def _encode_by_field(paths: frozenset[Path]) -> dict[str, Any]:
+    """``encode(paths)``, each top-level field's subtree shared with every set that has the same paths under
+    it: pods created from one template differ in their metadata (owner, name) but not in their spec."""
+    if () in paths:
+        return encode(paths)
+    groups: dict[str, list[Path]] = {}
+    for path in paths:
+        groups.setdefault(path[0], []).append(path)
+    tree: dict[str, Any] = {}
+    for name in sorted(groups):
+        group = frozenset(groups[name])
+        part = _ENCODED.get(group)
+        if part is None:
+            part = _remember(group, encode(group))
+        tree[name] = part[name]
     return tree
 
 
