@@ -1,8 +1,8 @@
 """The figures the controller is measured by (architecture.md), against the emulator, in one run.
 
-Set-up, on two cores shared by everything: the API emulator and the simulated cluster (fast timings, 40
-nodes, KEDA installed) in one child process (:mod:`tests.bench.rig.cluster`); the controller as shipped,
-``asya-controller run`` with its defaults (10 workers, every namespace), in another; a real RabbitMQ node;
+Set-up, on two cores shared by everything: the API emulator in a child process and the simulated cluster (fast
+timings, 40 nodes, KEDA installed) in another (:mod:`tests.bench.rig.cluster`); the controller as shipped,
+``asya-controller run`` with its defaults (10 workers, every namespace), in a third; a real RabbitMQ node;
 and this process, which creates and changes objects through its own API client and sees the controller's
 answers on its own watch of the AsyncActors. The emulator's request log tells the controller's writes from
 the others' by their User-Agent.
@@ -39,8 +39,6 @@ the others' by their User-Agent.
 
 from __future__ import annotations
 
-import asyncio
-import json
 import sys
 import tempfile
 import time
@@ -52,6 +50,7 @@ from controller.actor import resources as r
 from tests.bench import Figure
 from tests.bench.rig.actors import Board, percentile, pod_ready, status_is
 from tests.bench.rig.faults import Plan, recover
+from tests.bench.rig.floor import measure_floor
 from tests.bench.rig.phases import (
     Idle,
     coalescing,
@@ -64,7 +63,7 @@ from tests.bench.rig.phases import (
 )
 from tests.bench.rig.process import ControllerProcess, metric_sum
 from tests.bench.rig.procfs import cpu_seconds
-from tests.bench.rig.stage import NAMESPACE, Stage, actor_name, wait_for
+from tests.bench.rig.stage import Stage, actor_name, wait_for
 from tests.services.rabbitmq import RabbitMQNode, running_node
 
 ACTORS = 1000
@@ -77,36 +76,6 @@ _STARTED = time.monotonic()
 
 def _progress(message: str) -> None:
     print(f"# controller {time.monotonic() - _STARTED:5.0f} s: {message}", file=sys.stderr, flush=True)
-
-
-async def baseline(rabbitmq: RabbitMQNode, workdir: Path) -> tuple[float, float]:
-    """(seconds the minimum requests take, seconds until the simulated cluster has every pod ready)."""
-    names = [actor_name(i) for i in range(ACTORS)]
-    async with Stage.open(rabbitmq=rabbitmq, vhost="baseline", workdir=workdir) as stage:
-        await stage.create_actors(names)
-        pods = Board()
-        watch = stage.watch(r.PODS, pods)
-        ready = pods.when_count(pod_ready, ACTORS)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.bench.rig.baseline",
-            "--kubeconfig",
-            str(stage.kubeconfig),
-            "--namespace",
-            NAMESPACE,
-            "--concurrency",
-            str(WORKERS),
-            env=stage.env(),
-            stdout=asyncio.subprocess.PIPE,
-        )
-        out, _ = await process.communicate()
-        if process.returncode:
-            raise RuntimeError(f"the baseline failed ({process.returncode})")
-        result = json.loads(out.splitlines()[-1])
-        all_ready = await wait_for(ready, within=300, what="the baseline's pods ready")
-        watch.cancel()
-    return result["finished"] - result["started"], all_ready - result["started"]
 
 
 @dataclass
@@ -133,9 +102,9 @@ async def converge(stage: Stage, controller: ControllerProcess, names: list[str]
     _, mark = await stage.cluster.writes()
     await controller.start()
     ready_at = await controller.wait_ready()
-    cpu, cluster_cpu = cpu_seconds(controller.pid), cpu_seconds(stage.cluster.pid)
+    cpu, cluster_cpu = cpu_seconds(controller.pid), stage.cluster.cpu_seconds()
     done_at = await wait_for(running, within=600, what=f"{len(names)} actors Running")
-    cpu, cluster_cpu = cpu_seconds(controller.pid) - cpu, cpu_seconds(stage.cluster.pid) - cluster_cpu
+    cpu, cluster_cpu = cpu_seconds(controller.pid) - cpu, stage.cluster.cpu_seconds() - cluster_cpu
     pods_at = await wait_for(ready, within=60, what="every pod ready")
     watch.cancel()
     rows, _ = await stage.cluster.writes(mark)
@@ -166,7 +135,7 @@ def convergence_figures(conv: Convergence, *, requests_s: float, floor_s: float)
         Figure("same run: last pod ready → last actor Running", conv.seconds - conv.cluster, "s"),
         Figure("controller: start → ready", conv.startup, "s"),
         Figure("controller: CPU while converging", conv.cpu, "cpu-s"),
-        Figure("emulator + simulators: CPU meanwhile", conv.cluster_cpu, "cpu-s", "of 1 core"),
+        Figure("emulator + simulators: CPU meanwhile", conv.cluster_cpu, "cpu-s", "two processes"),
     ]
 
 
@@ -261,8 +230,9 @@ async def fault_figures(stage: Stage, names: list[str]) -> list[Figure]:
 
 async def measure(rabbitmq: RabbitMQNode, workdir: Path) -> list[Figure]:
     _progress("baseline")
-    requests_s, floor_s = await baseline(rabbitmq, workdir)
     names = [actor_name(i) for i in range(ACTORS)]
+    floor = await measure_floor(rabbitmq=rabbitmq, workdir=workdir, names=names, concurrency=WORKERS)
+    requests_s, floor_s = floor.requests_s, floor.floor_s
     async with Stage.open(rabbitmq=rabbitmq, vhost="bench", workdir=workdir) as stage:
         await stage.create_actors(names)
         figures = await steady(stage, names, requests_s=requests_s, floor_s=floor_s)

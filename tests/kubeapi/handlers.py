@@ -36,6 +36,15 @@ def respond(body: Any, status: int = 200, *, content_type: str = JSON) -> web.Re
     return web.Response(body=raw, status=status, headers={"Content-Type": content_type})
 
 
+def respond_written(api: KubeAPI, obj: dict[str, Any], status: int = 200) -> web.Response:
+    """The answer to a write: when ``obj`` is the object the write just stored, the JSON its watch event
+    carries (serialised once for both)."""
+    event = api.cluster.store.last
+    if event is not None and event.obj is obj:
+        return respond(event.object_json(str(obj.get("apiVersion", ""))), status)
+    return respond(obj, status)
+
+
 def status_response(error: errors.StatusError) -> web.Response:
     response = respond(error.body(), error.code)
     for name, value in error.headers.items():
@@ -192,7 +201,7 @@ async def handle_resource(
         if target.name:
             raise errors.method_not_allowed()
         obj = cluster.create(rt, namespace, await _body(request), manager=manager, dry_run=dry_run)
-        return respond(obj, 201)
+        return respond_written(api, obj, 201)
     if verb == "update":
         body = await _body(request)
         if sub == "scale":
@@ -210,10 +219,11 @@ async def handle_resource(
             )
         if sub == "finalize":
             return respond(_finalize(api, rt, target.name, body))
-        return respond(
+        return respond_written(
+            api,
             cluster.replace(
                 rt, namespace, target.name, body, manager=manager, subresource=sub, dry_run=dry_run
-            )
+            ),
         )
     if verb == "patch":
         content_type = request.headers.get("Content-Type", "").split(";")[0].strip()
@@ -257,7 +267,7 @@ async def handle_resource(
             force=force,
             dry_run=dry_run,
         )
-        return respond(obj, 201 if created else 200)
+        return respond_written(api, obj, 201 if created else 200)
     if verb == "delete":
         if sub:
             raise errors.method_not_allowed()

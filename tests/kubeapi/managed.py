@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from tests.kubeapi.fields import NODE, Path, decode, encode, flatten
+from tests.kubeapi.fields import Path, decode, diff, encode
 from tests.kubeapi.structure import Schema
 
 
@@ -57,6 +57,49 @@ def _decode_cached(tree: Any) -> frozenset[Path]:
     return paths
 
 
+_ENCODED: dict[frozenset[Path], dict[str, Any]] = {}
+
+
+def _encode_cached(paths: set[Path]) -> dict[str, Any]:
+    """The fieldsV1 tree of ``paths``, shared by every entry that owns the same set: the trees are stored
+    in objects, which are immutable, and many objects have entries alike (the kubelet's of every pod of a
+    Deployment). The tree's paths are remembered for ``entries_of``, which then has nothing to decode."""
+    key = frozenset(paths)
+    tree = _ENCODED.get(key)
+    if tree is None:
+        tree = _remember(key, _encode_by_field(key))
+    if () not in key:  # the root alone encodes to {}, which decodes to nothing; every other set round-trips
+        if len(_DECODED) > 20_000:
+            _DECODED.clear()
+        _DECODED[id(tree)] = (tree, key)
+    return tree
+
+
+def _remember(key: frozenset[Path], tree: dict[str, Any]) -> dict[str, Any]:
+    if len(_ENCODED) > 8_000:
+        _ENCODED.clear()
+    _ENCODED[key] = tree
+    return tree
+
+
+def _encode_by_field(paths: frozenset[Path]) -> dict[str, Any]:
+    """``encode(paths)``, each top-level field's subtree shared with every set that has the same paths under
+    it: pods created from one template differ in their metadata (owner, name) but not in their spec."""
+    if () in paths:
+        return encode(paths)
+    groups: dict[str, list[Path]] = {}
+    for path in paths:
+        groups.setdefault(path[0], []).append(path)
+    tree: dict[str, Any] = {}
+    for name in sorted(groups):
+        group = frozenset(groups[name])
+        part = _ENCODED.get(group)
+        if part is None:
+            part = _remember(group, encode(group))
+        tree[name] = part[name]
+    return tree
+
+
 def entries_of(obj: dict[str, Any] | None) -> list[Entry]:
     if not obj:
         return []
@@ -92,7 +135,7 @@ def to_managed_fields(entries: list[Entry]) -> list[dict[str, Any]]:
             "fieldsType": "FieldsV1",
             "fieldsV1": entry.source
             if entry.source is not None and entry.paths == entry.source_paths
-            else encode(entry.paths),
+            else _encode_cached(entry.paths),
         }
         if entry.subresource:
             raw["subresource"] = entry.subresource
@@ -108,15 +151,7 @@ def manager_name(field_manager: str | None, user_agent: str | None) -> str:
 
 def changes(old: dict[str, Any] | None, new: dict[str, Any], schema: Schema) -> tuple[set[Path], set[Path]]:
     """(added or modified paths, removed paths) between two objects, inner nodes included."""
-    before = flatten(old, schema, containers=True)
-    after = flatten(new, schema, containers=True)
-    missing = object()
-    changed = set()
-    for path, value in after.items():
-        previous = before.get(path, missing)
-        if previous is missing or ((value is not NODE or previous is not NODE) and previous != value):
-            changed.add(path)
-    return changed, before.keys() - after.keys()
+    return diff(old, new, schema)
 
 
 def track_update(

@@ -13,10 +13,10 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from tests.kubeapi import errors
+from tests.kubeapi.meta import clone
 from tests.kubeapi.structure import Schema, child, items, patch_merge_key, patch_merges_primitives
 
 _MISSING: Any = object()
@@ -24,7 +24,7 @@ _MISSING: Any = object()
 
 def merge_patch(target: Any, patch: Any) -> Any:
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     out = dict(target) if isinstance(target, dict) else {}
     for name, value in patch.items():
         if value is None:
@@ -98,7 +98,7 @@ def _remove(doc: Any, tokens: list[str], pointer: str) -> Any:
 def json_patch(target: Any, operations: Any) -> Any:
     if not isinstance(operations, list):
         raise errors.bad_request("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
-    doc = copy.deepcopy(target)
+    doc = clone(target)
     for operation in operations:
         if not isinstance(operation, dict) or not isinstance(operation.get("path", ""), str):
             raise errors.bad_request(f"the JSON patch operation is invalid: {operation!r}")
@@ -109,19 +109,15 @@ def json_patch(target: Any, operations: Any) -> Any:
             op, path = operation.get("op"), operation.get("path", "")
             tokens = _tokens(path)
             if op == "add":
-                doc = _add(
-                    doc, tokens, copy.deepcopy(operation.get("value")), replace=False, op=op, pointer=path
-                )
+                doc = _add(doc, tokens, clone(operation.get("value")), replace=False, op=op, pointer=path)
             elif op == "replace":
-                doc = _add(
-                    doc, tokens, copy.deepcopy(operation.get("value")), replace=True, op=op, pointer=path
-                )
+                doc = _add(doc, tokens, clone(operation.get("value")), replace=True, op=op, pointer=path)
             elif op == "remove":
                 _remove(doc, tokens, path)
             elif op in ("move", "copy"):
                 source = operation.get("from", "")
                 value = _resolve(doc, _tokens(source), op, source)
-                value = copy.deepcopy(value)
+                value = clone(value)
                 if op == "move":
                     _remove(doc, _tokens(source), source)
                 doc = _add(doc, tokens, value, replace=False, op=op, pointer=path)
@@ -140,12 +136,12 @@ def json_patch(target: Any, operations: Any) -> Any:
 
 def strategic_merge(target: Any, patch: Any, schema: Schema) -> Any:
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return clone(patch)
     if not isinstance(target, dict):
         target = {}
     directive = patch.get("$patch")
     if directive == "replace":
-        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+        return {k: clone(v) for k, v in patch.items() if k != "$patch"}
     if directive == "delete":
         return _MISSING
     out = dict(target)
@@ -189,12 +185,12 @@ def _merge_list(current: Any, patch: list[Any], schema: Schema) -> list[Any]:
     key = patch_merge_key(schema)
     if key is None:
         if patch_merges_primitives(schema):
-            return [*current, *(copy.deepcopy(v) for v in patch if v not in current)]
+            return [*current, *(clone(v) for v in patch if v not in current)]
         if any(isinstance(v, dict) and v.get("$patch") == "replace" for v in patch):
-            return [copy.deepcopy(v) for v in patch if not (isinstance(v, dict) and "$patch" in v)]
-        return copy.deepcopy(patch)
+            return [clone(v) for v in patch if not (isinstance(v, dict) and "$patch" in v)]
+        return clone(patch)
     if any(isinstance(v, dict) and v.get("$patch") == "replace" for v in patch):
-        return [copy.deepcopy(v) for v in patch if not (isinstance(v, dict) and "$patch" in v)]
+        return [clone(v) for v in patch if not (isinstance(v, dict) and "$patch" in v)]
     item_schema = items(schema)
     for item in patch:
         if not isinstance(item, dict):
@@ -212,7 +208,7 @@ def _merge_list(current: Any, patch: list[Any], schema: Schema) -> list[Any]:
                 current.pop(index)
             continue
         if index is None:
-            current.append({k: copy.deepcopy(v) for k, v in item.items() if k != "$patch"})
+            current.append({k: clone(v) for k, v in item.items() if k != "$patch"})
         else:
             current[index] = strategic_merge(current[index], item, item_schema)
     merged: list[Any] = current

@@ -31,7 +31,6 @@ and generation bumps. Simplifications of the validation itself are listed in `va
 
 from __future__ import annotations
 
-import copy
 from typing import Any, Final
 
 from tests.kubeapi.celrules import validate_rules
@@ -45,6 +44,7 @@ from tests.kubeapi.fielderrors import (
     Invalid,
     invalid,
 )
+from tests.kubeapi.meta import clone
 from tests.kubeapi.valuevalidation import ABSENT, validate_list_types, validate_openapi
 
 _BLOCKING: Final = frozenset(
@@ -63,7 +63,7 @@ def admit(
     old: dict[str, Any] | None = None,
     subresource: str | None = None,
 ) -> dict[str, Any]:
-    admitted = copy.deepcopy(obj)
+    admitted = clone(obj)
     _prune(admitted, schema, "", [], embedded=True)
     _drop_nulls(admitted, schema)
     _default(admitted, schema)
@@ -93,7 +93,7 @@ def admit(
 
 def unknown_fields(*, schema: dict[str, Any], obj: dict[str, Any]) -> list[str]:
     pruned: list[str] = []
-    _prune(copy.deepcopy(obj), schema, "", pruned, embedded=True)
+    _prune(clone(obj), schema, "", pruned, embedded=True)
     return pruned
 
 
@@ -181,18 +181,18 @@ def _default(value: Any, schema: dict[str, Any]) -> None:
         properties: dict[str, Any] = schema.get("properties") or {}
         for key, sub in properties.items():
             if _needs_default(value.get(key), key in value, sub):
-                value[key] = copy.deepcopy(sub["default"])
+                value[key] = clone(sub["default"])
         extra = schema.get("additionalProperties")
         for key in list(value):
             if key in properties:
                 _default(value[key], properties[key])
             elif isinstance(extra, dict):
                 if _needs_default(value[key], True, extra):
-                    value[key] = copy.deepcopy(extra["default"])
+                    value[key] = clone(extra["default"])
                 _default(value[key], extra)
     elif isinstance(value, list) and isinstance(schema.get("items"), dict):
         items = schema["items"]
         for index, item in enumerate(value):
             if _needs_default(item, True, items):
-                value[index] = copy.deepcopy(items["default"])
+                value[index] = clone(items["default"])
             _default(value[index], items)

@@ -37,17 +37,14 @@ class Event:
     key: Key
     obj: dict[str, Any]
     prev: dict[str, Any] | None
-    _lines: dict[tuple[str, str], bytes] = field(default_factory=dict)
+    _json: dict[str, bytes] = field(default_factory=dict)
 
-    def line(
-        self,
-        event_type: str,
-        api_version: str,
-        convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    def object_json(
+        self, api_version: str, convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None
     ) -> bytes:
-        """The watch-stream line for this event, serialised once per (type, apiVersion) for all watchers."""
-        cache_key = (event_type, api_version)
-        cached = self._lines.get(cache_key)
+        """The JSON of this event's object as served at ``api_version``, serialised once for the write's
+        answer and every watcher's line."""
+        cached = self._json.get(api_version)
         if cached is None:
             if convert is not None:
                 obj = convert(self.obj)
@@ -55,9 +52,19 @@ class Event:
                 obj = self.obj
             else:
                 obj = {**self.obj, "apiVersion": api_version}
-            cached = dumps({"type": event_type, "object": obj}) + b"\n"
-            self._lines[cache_key] = cached
+            cached = self._json[api_version] = dumps(obj)
         return cached
+
+    def line(
+        self,
+        event_type: str,
+        api_version: str,
+        convert: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    ) -> bytes:
+        """The watch-stream line for this event (``{"type":…,"object":…}``, as ``dumps`` writes it)."""
+        return (
+            b'{"type":' + dumps(event_type) + b',"object":' + self.object_json(api_version, convert) + b"}\n"
+        )
 
 
 class Watcher(Protocol):
@@ -93,6 +100,8 @@ class Store:
         self._dropped: set[Key] = set()
         self.uids: dict[str, tuple[Key, ObjKey]] = {}
         self.dependents: dict[str, set[tuple[Key, ObjKey]]] = {}
+        self.last: Event | None = None
+        """The event committed last (the answer to the write that made it reuses its object's JSON)."""
 
     def bucket(self, key: Key) -> Bucket:
         bucket = self._buckets.get(key)
@@ -151,7 +160,7 @@ class Store:
         else:
             bucket.objects[okey] = obj
             self._index(key, okey, obj)
-        event = Event(event_type, self.rv, key, obj, prev)
+        event = self.last = Event(event_type, self.rv, key, obj, prev)
         if len(bucket.history) == bucket.history.maxlen:
             bucket.horizon = bucket.history[0].rv
         bucket.history.append(event)

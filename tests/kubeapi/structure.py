@@ -122,4 +122,18 @@ def key_of(item: Any, schema: Schema) -> str:
             key[name] = item[name]
         elif "default" in (properties.get(name) or {}):
             key[name] = properties[name]["default"]
-    return json.dumps(key, sort_keys=True, separators=(",", ":"))
+    # The same few keys (container names, condition types) come back on every write: remember their JSON.
+    # The type is part of the memo's key because 1, 1.0 and True are equal but serialise apart.
+    try:
+        memo = tuple((name, type(value), value) for name, value in key.items())
+        known = _KEYS.get(memo)
+    except TypeError:  # an unhashable key value (a map or a list)
+        return json.dumps(key, sort_keys=True, separators=(",", ":"))
+    if known is None:
+        if len(_KEYS) > 50_000:
+            _KEYS.clear()
+        known = _KEYS[memo] = json.dumps(key, sort_keys=True, separators=(",", ":"))
+    return known
+
+
+_KEYS: dict[tuple[tuple[str, type, Any], ...], str] = {}

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import signal
 import sys
 from pathlib import Path
 from typing import Any
 
 import aiohttp
+
+from tests.bench.rig.process import terminate
+from tests.bench.rig.procfs import cpu_seconds
 
 START_TIMEOUT = 60.0
 
@@ -18,12 +20,14 @@ START_TIMEOUT = 60.0
 class ClusterProcess:
     """``python -m tests.bench.rig.cluster`` as a child process; see that module for the control calls."""
 
-    def __init__(self, kubeconfig: Path, *, nodes: int = 40) -> None:
+    def __init__(self, kubeconfig: Path, *, nodes: int = 40, simulators: str = "process") -> None:
         self.kubeconfig = kubeconfig
         self.nodes = nodes
+        self.simulators = simulators
         self.api_url = ""
         self.control_url = ""
         self.pid = 0
+        self.pids: list[int] = []
         self._process: asyncio.subprocess.Process | None = None
         self._http: aiohttp.ClientSession | None = None
 
@@ -36,6 +40,8 @@ class ClusterProcess:
             str(self.kubeconfig),
             "--nodes",
             str(self.nodes),
+            "--simulators",
+            self.simulators,
             stdout=asyncio.subprocess.PIPE,
         )
         assert self._process.stdout is not None
@@ -44,19 +50,23 @@ class ClusterProcess:
             raise RuntimeError("the emulator process ended before it served")
         ready = json.loads(line)
         self.api_url, self.control_url, self.pid = ready["api"], ready["control"], ready["pid"]
+        self.pids = list(ready["pids"])
         self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120))
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds so far of the emulator's process and the simulators' (one process or two)."""
+        return sum(self.cpu_seconds_each())
+
+    def cpu_seconds_each(self) -> list[float]:
+        """CPU seconds so far of each process: the emulator's first."""
+        return [cpu_seconds(pid) for pid in self.pids]
 
     async def stop(self) -> None:
         if self._http is not None:
             await self._http.close()
             self._http = None
-        if self._process is not None and self._process.returncode is None:
-            self._process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self._process.wait(), 30)
-            except TimeoutError:
-                self._process.kill()
-                await self._process.wait()
+        if self._process is not None:
+            await terminate(self._process, within=30)
         self._process = None
 
     async def _call(self, method: str, url: str, body: Any = None) -> Any:

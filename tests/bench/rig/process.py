@@ -45,6 +45,18 @@ def metric_sum(samples: Mapping[str, float], name: str, **labels: str) -> float:
     return total
 
 
+async def terminate(process: asyncio.subprocess.Process, *, within: float) -> None:
+    """SIGTERM a child still running and wait for it; SIGKILL it when it takes longer than ``within``."""
+    if process.returncode is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), within)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+
+
 class ControllerProcess:
     """One ``asya-controller run`` with its default settings, against ``kubeconfig``."""
 
@@ -149,11 +161,5 @@ class ControllerProcess:
         if self._process is None:
             return 0
         process, self._process = self._process, None
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(process.wait(), 45)
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+        await terminate(process, within=45)
         return process.returncode if process.returncode is not None else -1

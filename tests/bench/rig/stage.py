@@ -103,9 +103,12 @@ class Stage:
 
     @classmethod
     @contextlib.asynccontextmanager
-    async def open(cls, *, rabbitmq: RabbitMQNode, vhost: str, workdir: Path) -> AsyncIterator[Stage]:
+    async def open(
+        cls, *, rabbitmq: RabbitMQNode, vhost: str, workdir: Path, simulators: str = "process"
+    ) -> AsyncIterator[Stage]:
+        """``simulators``: the simulated cluster ``inline`` with the emulator, or in a ``process`` apart."""
         await asyncio.to_thread(rabbitmq.add_vhost, vhost)
-        cluster = ClusterProcess(workdir / f"kubeconfig-{vhost}")
+        cluster = ClusterProcess(workdir / f"kubeconfig-{vhost}", simulators=simulators)
         await cluster.start()
         client = await KubeClient.connect(kubeconfig=str(cluster.kubeconfig))
         client.api_client.user_agent = DRIVER_AGENT

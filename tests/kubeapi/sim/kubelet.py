@@ -10,8 +10,9 @@ when the node has it and the pull policy allows; on failure `Failed` + `Error: E
 containers are restarted on the kubelet's back-off schedule (`CrashLoopBackOff`, `BackOff` Warning events).
 The annotation is read when the pod is admitted; only `never-ready` also takes effect on a running pod.
 Deletion runs the containers' shutdown (`Killing` `Stopping container x`), waits `stop_delay` (at most the
-grace period; `slow-stop` waits the whole grace period and is then killed with 137), and confirms the deletion
-with grace period 0, as the kubelet's status manager does.
+grace period; `slow-stop` waits the whole grace period and is then killed with 137), writes the terminated
+status (retried when the write fails) and confirms the deletion with grace period 0, as the kubelet's status
+manager does.
 
 Each transition is a timer on the event loop (no polling loops); status writes are coalesced per pod through a
 work queue and sent as a merge patch of the whole `status` to the status subresource.
@@ -49,6 +50,7 @@ log = logging.getLogger(__name__)
 
 COMPONENT = "kubelet"
 IMAGE_SIZE = 48_123_456
+FINAL_STATUS_ATTEMPTS = 8
 
 
 class Kubelet:
@@ -423,9 +425,23 @@ class Kubelet:
                 )
         runtime.record.sandbox_ready = False
         try:
-            await self._write_status(runtime.key)
+            await self._write_final_status(runtime)
         finally:
             self._confirm_deletion(runtime.pod)
+
+    async def _write_final_status(self, runtime: Runtime) -> None:
+        """The terminated containers' status, retried when the write fails (as the status manager retries
+        it) before the pod is deleted; given up after a few attempts, since the deletion must go on."""
+        for attempt in range(FINAL_STATUS_ATTEMPTS):
+            try:
+                await self._write_status(runtime.key)
+                return
+            except Exception as error:  # an error answer, a broken connection, a timeout
+                log.debug("final status of %s/%s failed (%r)", *runtime.key, error)
+                if not runtime.alive:
+                    return
+                await asyncio.sleep(min(0.005 * 2**attempt, 1.0))
+        log.warning("final status of %s/%s not written", *runtime.key)
 
     def _confirm_deletion(self, pod: Mapping[str, Any]) -> None:
         """Queues the final DELETE (grace period 0, uid precondition); the queue retries until it is done."""

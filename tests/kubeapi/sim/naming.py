@@ -36,12 +36,21 @@ def safe_encode(text: str) -> str:
     return "".join(ALPHANUMS[ord(char) % len(ALPHANUMS)] for char in text)
 
 
+_HASHES: dict[bytes, str] = {}
+
+
 def template_hash(template: Mapping[str, Any], collision_count: int = 0) -> str:
     """The `pod-template-hash` of a pod template."""
     canonical = json.dumps(template, sort_keys=True, separators=(",", ":")).encode()
     if collision_count:
         canonical += str(collision_count).encode()
-    return safe_encode(str(fnv32a(canonical)))
+    # a Deployment is synced many times with the same template; hashing byte by byte in Python is the cost
+    known = _HASHES.get(canonical)
+    if known is None:
+        if len(_HASHES) > 10_000:
+            _HASHES.clear()
+        known = _HASHES[canonical] = safe_encode(str(fnv32a(canonical)))
+    return known
 
 
 def event_name(object_name: str, now_ns: int | None = None) -> str:
