@@ -13,6 +13,8 @@ Contract:
   current count. Write failures are logged and counted, never raised; pending writes are bounded: what goes
   beyond is dropped and counted, with one warning per ``drop_log_interval`` carrying how many (a burst of
   actors dropped hundreds, and a log line each cost more than the Event it was about).
+- Up to ``writers`` Events are written at once (a series is never written by two at a time): a burst of new
+  actors brings a couple of Events each, and one write at a time fell behind and dropped hundreds.
 - ``flush()`` writes what is pending now (at shutdown).
 """
 
@@ -56,7 +58,9 @@ class EventSettings:
     refill: float = 300.0
     """Seconds until the per-object allowance grows by one again."""
     max_pending: int = 1000
-    """Writes waiting for the writer beyond this are dropped."""
+    """Writes waiting for the writers beyond this are dropped."""
+    writers: int = 4
+    """Events written at once."""
     drop_log_interval: float = 10.0
     """Shortest time between two warnings about dropped writes (seconds)."""
     request_timeout: float = 10.0
@@ -199,8 +203,7 @@ class EventRecorder:
         """Write Events until cancelled; also writes repeats held back by ``update_interval``."""
         tick = max(0.05, min(self.settings.update_interval / 4, 5.0))
         while True:
-            while self._writes:
-                await self._write(self._writes.popleft())
+            await self._write_pending()
             self._release_due()
             if self._writes:
                 continue
@@ -214,11 +217,16 @@ class EventRecorder:
         for series in list(self.aggregator.series.values()):
             if series.count > series.written_count and not series.pending:
                 self._enqueue(series)
-        while self._writes:
-            await self._write(self._writes.popleft())
+        await self._write_pending()
 
     def _now(self) -> float:
         return self._clock()
+
+    async def _write_pending(self) -> None:
+        """Write what is queued, ``writers`` at a time; ``_write`` never raises."""
+        while self._writes:
+            batch = [self._writes.popleft() for _ in range(min(self.settings.writers, len(self._writes)))]
+            await asyncio.gather(*(self._write(series) for series in batch))
 
     def _enqueue(self, series: Series) -> None:
         if len(self._writes) >= self.settings.max_pending:
