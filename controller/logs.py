@@ -46,7 +46,8 @@ _URL_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<user>[^:/
 _AUTH_SCHEME = re.compile(r"\b(?P<scheme>Bearer|Basic)\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE)
 _JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
 _ASSIGNMENT = re.compile(
-    r"(?P<key>[\w.-]*(?:pass(?:word|wd)?|secret|token|api[-_]?key|access[-_]?key)[\w.-]*)"
+    # A key ending in "Ref" names where a secret lives (``passwordSecretRef``), not the secret itself.
+    r"(?P<key>[\w.-]*(?:pass(?:word|wd)?|secret|token|api[-_]?key|access[-_]?key)[\w.-]*)(?<!ref)"
     r"(?P<sep>\s*[=:]\s*)(?P<quote>['\"]?)(?P<value>[^\s'\",;&}]+)",
     re.IGNORECASE,
 )

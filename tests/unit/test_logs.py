@@ -83,6 +83,11 @@ def test_redact_text_keeps_ordinary_words() -> None:
     assert logs.redact_text(text).startswith("passed 3 checks; secretName")
 
 
+def test_a_reference_to_a_secret_is_not_masked_but_the_secret_is() -> None:
+    text = "config.passwordSecretRef: required field missing; password=hunter2"
+    assert logs.redact_text(text) == f"config.passwordSecretRef: required field missing; password={logs.MASK}"
+
+
 @pytest.mark.parametrize(
     ("key", "secret"),
     [("password", True), ("db_pass", True), ("apiKey", True), ("AWS_SECRET_ACCESS_KEY", True),
