@@ -5,3 +5,4 @@ COPY controller ./controller
 RUN pip install --no-cache-dir . && useradd --uid 65532 --no-create-home controller
 USER 65532
 ENTRYPOINT ["asya-controller"]
+CMD ["run"]
