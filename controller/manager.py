@@ -7,6 +7,8 @@ Contract:
   ``manager.events``, ``manager.metrics``). Every change in the cache goes through its watch's ``keys`` mapper
   into the queue, except the echo of the applier's own status write (``Applier.echoes``): it tells the
   reconciler nothing it did not know, and reconciling it again would only find everything in place.
+  A change of a watched CustomResourceDefinition also makes every optional watcher waiting on a resource that
+  was not served try again at once (``Watcher.retry_absent``): installing KEDA is noticed in a moment.
   ``run(reconciler)`` runs until ``stop()`` (or SIGTERM/SIGINT) and returns 0.
 - Workers (``max_concurrent_reconciles``) run only while leading (always, without leader election), and only
   once every cache has synced. Gaining leadership enqueues every primary key; losing it cancels the workers at
@@ -50,6 +52,8 @@ from controller.logs import get_logger
 from controller.metrics import Health, HttpServer, Metrics
 
 log = get_logger(__name__)
+
+CRD_PLURAL = "customresourcedefinitions"
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,6 +343,11 @@ class Manager:
     # -- background --
 
     def _enqueue_change(self, change: Change) -> None:
+        if change.resource.group == "apiextensions.k8s.io" and change.resource.plural == CRD_PLURAL:
+            # A CRD appeared or became established: resources that were not served may be now.
+            for watcher in self.watchers:
+                if watcher.optional:
+                    watcher.retry_absent()
         mapper = self._watches[change.resource].keys
         if mapper is not None and not self.applier.echoes(change):
             for key in mapper(change, self.cache):

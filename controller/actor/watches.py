@@ -167,7 +167,8 @@ def watches() -> list[Watch]:
         Watch(resource=r.HPAS, trim=trimmer(*HPA_FIELDS), keys=_hpa_keys),
         Watch(
             resource=r.CRDS,
-            trim=trimmer(),
+            # The conditions, so that the CRD becoming Established (served) is a change too.
+            trim=trimmer("status.conditions"),
             keys=_all_actors,
             field_selector=f"metadata.name={r.SCALED_OBJECT_CRD}",
         ),

@@ -22,8 +22,10 @@ from controller import logs
 from controller.kube.cache import own_key, owner_keys
 from controller.kube.client import KubeClient
 from controller.kube.leader import LeaderSettings
+from controller.kube.objects import trimmer
 from controller.kube.queue import QueueSettings
 from controller.kube.resources import Resource
+from controller.kube.watch import WatchSettings
 from controller.manager import Manager, ManagerSettings, Result, TerminalError, Watch
 from tests.integration.kube.helpers import CONFIGMAPS, configmap, eventually
 from tests.kubeapi import KubeAPI
@@ -109,6 +111,40 @@ async def start(kubeapi: KubeAPI) -> AsyncIterator[Any]:
     for manager, task in running:
         manager.stop()
         assert await asyncio.wait_for(task, 10) == 0
+
+
+CRDS = Resource(
+    group="apiextensions.k8s.io",
+    version="v1",
+    plural="customresourcedefinitions",
+    kind="CustomResourceDefinition",
+    namespaced=False,
+)
+
+
+async def test_a_crd_arriving_makes_an_absent_optional_watch_retry_at_once(
+    client: KubeClient, start: Any
+) -> None:
+    """Watch backoff is 30 s here; the widget is cached within seconds of its CRD being created."""
+    slow = WatchSettings(backoff_initial=30.0, backoff_max=30.0)
+    manager = await start(
+        Recorder(),
+        watches=[
+            Watch(resource=CONFIGMAPS, keys=own_key),
+            Watch(resource=WIDGETS, optional=True),
+            Watch(resource=CRDS, trim=trimmer("status.conditions")),
+        ],
+        watch=slow,
+    )
+    await asyncio.wait_for(manager.wait_synced(), 10)
+    await client.request("POST", CRDS.path(), body=widget_crd())
+    await eventually(lambda: client.request("GET", WIDGETS.path(namespace="default")))
+    await client.request("POST", WIDGETS.path(namespace="default"), body=widget("w"))
+
+    async def cached() -> None:
+        assert manager.cache.get(WIDGETS, "default/w") is not None
+
+    await eventually(cached, within=10)
 
 
 async def create(client: KubeClient, name: str, **data: str) -> dict[str, Any]:

@@ -198,7 +198,7 @@ async def test_scaling_before_keda_is_installed_is_a_scaling_error_until_keda_co
         assert condition(status, "Ready")["message"] == scaling["message"]
 
         await scene.cluster.install_keda()
-        # KEDA's watches are retried with backoff (at most 30 s) until its CRDs are served.
+        # KEDA's CRDs arriving make the controller's watches of its resources retry at once.
         recovered = await eventually(
             lambda: status_of(scene.kube, "eager", ns),
             lambda s: s.get("status") == "Running" and condition(s, "ScalingReady").get("status") == "True",

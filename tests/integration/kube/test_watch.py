@@ -295,3 +295,32 @@ async def test_an_optional_resource_not_served_is_synced_empty_until_its_crd_arr
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def test_retry_absent_cuts_the_backoff_of_a_resource_not_served_short(client: KubeClient) -> None:
+    """With 30 s of backoff, the widget is cached within seconds once the watcher is told to retry."""
+    widgets = Resource(group="example.com", version="v1", plural="widgets", kind="Widget")
+    cache = Cache()
+    cache.add(Store(resource=widgets))
+    slow = WatchSettings(backoff_initial=30.0, backoff_max=30.0, min_restart_interval=0.05)
+    watcher = Watcher(client=client, resource=widgets, sink=cache, settings=slow, optional=True)
+    task = asyncio.create_task(watcher.run())
+    try:
+        await asyncio.wait_for(watcher.synced.wait(), 5)
+        await eventually(lambda: _assert(watcher.restarts["absent"] == 1))
+        crds = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+        await client.request("POST", crds, body=widget_crd())
+        await client.request("POST", widgets.path(namespace="default"), body=widget("w"))
+        watcher.retry_absent()
+
+        async def cached() -> None:
+            assert "default/w" in cache.store(widgets)
+
+        await eventually(cached, within=10)
+    finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
+
+async def _assert(condition: bool) -> None:
+    assert condition
