@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
+from pathlib import Path
+
 import pytest
 
-from controller.settings import SettingsError, parse_duration, parse_run
+from controller.settings import SettingsError, add_run_arguments, parse_duration, parse_run
 
 
 def test_defaults_follow_the_contract() -> None:
@@ -68,3 +71,14 @@ def test_a_bad_worker_count_names_the_setting() -> None:
         parse_run([], {"ASYA_MAX_CONCURRENT_RECONCILES": "many"})
     with pytest.raises(SettingsError, match="--max-concurrent-reconciles: must be at least 1"):
         parse_run(["--max-concurrent-reconciles", "0"], {})
+
+
+def test_every_flag_of_run_is_in_the_readme_configuration_table() -> None:
+    """A flag added to ``asya-controller run`` without a row in README.md's table fails here."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    table = readme.split("## Configuration", 1)[1].split("### Transports", 1)[0]
+    parser = argparse.ArgumentParser()
+    add_run_arguments(parser)
+    flags = [flag for action in parser._actions for flag in action.option_strings if flag.startswith("--")]
+    missing = [flag for flag in flags if flag != "--help" and f"`{flag}" not in table]
+    assert missing == []

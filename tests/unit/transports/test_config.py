@@ -386,3 +386,16 @@ def test_only_the_exact_string_true_disables_queue_management(value: str, disabl
 
 def test_queue_management_is_enabled_by_default() -> None:
     assert queue_management_disabled({}) is False
+
+
+def test_the_readme_example_parses(tmp_path: Path) -> None:
+    """The transport configuration README.md shows is accepted as written."""
+    readme = (Path(__file__).resolve().parents[3] / "README.md").read_text(encoding="utf-8")
+    example = readme.split("```yaml\ntransports:", 1)[1].split("```", 1)[0]
+    path = tmp_path / "transports.yaml"
+    path.write_text("transports:" + example)
+    config = load_transports({"ASYA_TRANSPORT_CONFIG_FILE": str(path)})
+    assert {name: entry.type for name, entry in config.transports.items()} == {
+        "rabbitmq": "rabbitmq",
+        "aws": "sqs",
+    }
