@@ -6,7 +6,8 @@ else is free-form; built-in objects are not validated beyond ObjectMeta (a real 
 Deployment without a selector) and are defaulted as ``defaults`` says. Pods carry no
 ``metadata.generation`` (as in 1.32); Deployments, ReplicaSets, StatefulSets, HPAs and CRDs do.
 ReplicaSets, Nodes and PersistentVolumeClaims are served for the simulators (a Deployment controller, a
-scheduler and kubelet, a StatefulSet controller).
+scheduler and kubelet, a StatefulSet controller). RBAC objects are stored so that a deployment's manifests
+apply, and never enforced.
 """
 
 from __future__ import annotations
@@ -217,6 +218,18 @@ def builtin_types() -> list[ResourceType]:
             generation=True,
         ),
         rt("coordination.k8s.io", "v1", "leases", "Lease", _PLAIN),
+        # Stored and served, never enforced: the emulator authorises every request.
+        rt("rbac.authorization.k8s.io", "v1", "roles", "Role", _PLAIN),
+        rt("rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", _PLAIN),
+        rt("rbac.authorization.k8s.io", "v1", "clusterroles", "ClusterRole", _PLAIN, namespaced=False),
+        rt(
+            "rbac.authorization.k8s.io",
+            "v1",
+            "clusterrolebindings",
+            "ClusterRoleBinding",
+            _PLAIN,
+            namespaced=False,
+        ),
         rt(
             "events.k8s.io",
             "v1",
