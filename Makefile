@@ -50,10 +50,11 @@ bench: $(STAMP)
 	$(BIN)/python -m tests.bench
 
 # The controller against the current kubeconfig context (a kind cluster, say): installs or updates the CRD,
-# then runs in the foreground with readable logs. Set ASYA_TRANSPORT_CONFIG or ASYA_TRANSPORT_CONFIG_FILE.
+# then runs in the foreground with readable logs. Set ASYA_TRANSPORT_CONFIG or ASYA_TRANSPORT_CONFIG_FILE;
+# more flags in ARGS, e.g. make run ARGS="--metrics-bind-address=:9090 --namespace=team-a".
 run: $(STAMP)
 	kubectl apply --server-side -f manifests/crd/asyncactors.asya.sh.yaml
-	$(BIN)/asya-controller run --log-format console
+	$(BIN)/asya-controller run --log-format console $(ARGS)
 
 # The controller on an emulated cluster with a real RabbitMQ node and a few actors to look at (no cluster
 # needed); prints their table until Ctrl-C. KUBECONFIG=.demo/kubeconfig kubectl ... in another terminal.
