@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from typing import Final
 
 from controller.actor import resources as r
+from controller.actor.claims import owned_elsewhere_message, queue_owner
 from controller.actor.desired import HANDOVER_MANAGER, Desired, desired_objects, replicas_plan
 from controller.actor.metrics import ActorMetrics
 from controller.actor.observed import (
@@ -43,7 +44,7 @@ from controller.actor.queues import QueueChecks
 from controller.actor.scaling import hpa_name
 from controller.actor.status import WORKLOAD_FAILURES, compute_status
 from controller.actor.validated import Validations
-from controller.actor.watches import BY_ACTOR, BY_INVOLVED
+from controller.actor.watches import BY_ACTOR, BY_INVOLVED, BY_NAME
 from controller.actor.workload import Actor
 from controller.api import constants as c
 from controller.api.models import AsyncActorSpec
@@ -54,7 +55,7 @@ from controller.kube.events import EventRecorder
 from controller.kube.resources import Obj, Resource, make_key, split_key
 from controller.logs import get_logger
 from controller.manager import Result
-from controller.transports import ActorRef, Transport, TransportError, TransportRegistry
+from controller.transports import ActorRef, Reason, Transport, TransportError, TransportRegistry
 
 log = get_logger(__name__)
 
@@ -140,7 +141,20 @@ class AsyncActorReconciler:
             except TransportError as exc:
                 outcome = TransportOutcome.failed(reason=exc.reason, message=exc.message)
             else:
-                if not errors:
+                owner = self._queue_owner(actor, transport)
+                if owner is not None:
+                    # No queue operation and no workload: its pods would take the other namespace's messages.
+                    message = owned_elsewhere_message(
+                        queue=ActorRef.from_spec(actor.name, actor.namespace, spec).queue_name,
+                        transport=transport.name,
+                        owner=owner,
+                        name=actor.name,
+                    )
+                    outcome = TransportOutcome.failed(
+                        reason=Reason.QUEUE_OWNED_BY_OTHER_NAMESPACE, message=message
+                    )
+                    transport = None
+                elif not errors:
                     outcome = await self._queue(key, obj, actor, spec, transport)
         scaling: ScalingOutcome | None = None
         workload_error: str | None = None
@@ -162,6 +176,14 @@ class AsyncActorReconciler:
             workload_error=workload_error,
         )
         return await self._write_status(key, obj, state, observed)
+
+    def _queue_owner(self, actor: Actor, transport: Transport) -> str | None:
+        """The namespace of another actor that owns the RabbitMQ queue this one would share, else None."""
+        if transport.type != "rabbitmq":
+            return None  # an SQS queue carries its namespace in a tag: the transport itself refuses
+        others = self.cache.store(r.ASYNC_ACTORS).by_index(BY_NAME, actor.name)
+        owner = queue_owner(others, transport=transport.name)
+        return owner if owner is not None and owner != actor.namespace else None
 
     async def _queue(
         self, key: str, obj: Obj, actor: Actor, spec: AsyncActorSpec, transport: Transport
@@ -415,7 +437,7 @@ class AsyncActorReconciler:
             return
         try:
             transport = self.transports.get(spec.transport)
-            if not transport.deletes_queues:
+            if not transport.deletes_queues or self._queue_owner(actor, transport) is not None:
                 return
             ref = ActorRef.from_spec(actor.name, actor.namespace, spec)
             async with asyncio.timeout(QUEUE_DELETE_TIMEOUT):

@@ -11,7 +11,9 @@ Decisions:
 - HPAs are matched to actors by KEDA's naming (``keda-hpa-<name>``), since KEDA owns them, not the actor.
 - The ScaledObject CRD is watched by name so that installing KEDA reconciles the actors at once.
 - An actor's change that only adds this controller's finalizer (the echo of its own patch, while the
-  reconcile that sent it goes on) concerns nobody; any other change concerns the actor.
+  reconcile that sent it goes on) concerns nobody; any other change concerns the actor. An actor created,
+  deleted or moved to another transport also concerns the actors of the same name in other namespaces: the
+  RabbitMQ queue they would share may change hands (:mod:`controller.actor.claims`).
 - Secrets are not watched: the controller reads only the few its transports reference, on demand
   (:mod:`controller.actor.secrets`), rather than caching every Secret of the cluster.
 """
@@ -33,6 +35,7 @@ from controller.manager import Watch
 
 DIGEST_ANNOTATION = "asya.sh/applied-digest"
 BY_NAMESPACE = "namespace"
+BY_NAME = "name"
 BY_ACTOR = "actor"
 BY_INVOLVED = "involved"
 
@@ -65,6 +68,16 @@ def _finalizers(obj: Obj) -> list[object]:
     return finalizers if isinstance(finalizers, list) else []
 
 
+def _name(obj: Obj) -> Iterable[str]:
+    name = (obj.get("metadata") or {}).get("name")
+    return (name,) if isinstance(name, str) else ()
+
+
+def _transport(obj: Obj | None) -> object:
+    spec = obj.get("spec") if obj is not None else None
+    return spec.get("transport") if isinstance(spec, dict) else None
+
+
 def _actor_keys(change: Change, cache: Cache) -> Iterable[str]:
     old, new = change.old, change.new
     if (
@@ -75,7 +88,14 @@ def _actor_keys(change: Change, cache: Cache) -> Iterable[str]:
         and equal_except(old, new, ("metadata", "finalizers"))
     ):
         return ()
-    return own_key(change, cache)
+    keys = set(own_key(change, cache))
+    if old is None or new is None or _transport(old) != _transport(new):
+        # An actor of the same name elsewhere may gain or lose the queue they would share
+        # (controller.actor.claims).
+        name = (change.obj.get("metadata") or {}).get("name")
+        if isinstance(name, str):
+            keys |= cache.store(r.ASYNC_ACTORS).keys_by_index(BY_NAME, name)
+    return sorted(keys)
 
 
 def _event_keys(change: Change, cache: Cache) -> Iterable[str]:
@@ -112,8 +132,8 @@ def watches() -> list[Watch]:
     return [
         Watch(
             resource=r.ASYNC_ACTORS,
-            trim=trimmer(*ACTOR_FIELDS, "metadata.finalizers"),
-            indexes={BY_NAMESPACE: _namespace},
+            trim=trimmer(*ACTOR_FIELDS, "metadata.finalizers", "metadata.creationTimestamp"),
+            indexes={BY_NAMESPACE: _namespace, BY_NAME: _name},
             keys=_actor_keys,
         ),
         Watch(

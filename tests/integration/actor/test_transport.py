@@ -134,3 +134,35 @@ async def test_a_broker_outage_is_a_transport_error_that_heals_by_itself(
     assert condition(healed, "TransportReady")["status"] == "True"
     assert healed["transportStatus"] == "Ready"
     assert reconcile_errors(scene.controller) == errors
+
+
+async def test_a_same_named_actor_in_another_namespace_is_refused_the_queue_until_the_first_goes(
+    scene: Stage, module_vhost: VirtualHost
+) -> None:
+    first, second = await scene.namespace("shared-a"), await scene.namespace("shared-b")
+    await create(scene.kube, scenario_actor("twin", first))
+    await wait_for(scene.kube, first, "twin", "Running")
+    await create(scene.kube, scenario_actor("twin", second))
+    refused = await wait_for(scene.kube, second, "twin", "TransportError")
+    transport = condition(refused, "TransportReady")
+    assert (transport["status"], transport["reason"]) == ("False", "QueueOwnedByOtherNamespace")
+    assert "namespace 'shared-a'" in transport["message"]
+    # No consumers of the other namespace's messages.
+    assert await scene.get(r.DEPLOYMENTS, second, "twin") is None
+
+    # Deleting the refused actor leaves the owner's queue alone.
+    await publish(module_vhost, "twin", 2)
+    await scene.kube.request("DELETE", r.ASYNC_ACTORS.path(namespace=second, name="twin"))
+    await eventually(lambda: scene.get(r.ASYNC_ACTORS, second, "twin"), lambda obj: obj is None)
+    owner = await eventually(
+        lambda: status_of(scene.kube, "twin", first), lambda s: s.get("queuedMessages") == 2, within=30
+    )
+    assert owner["status"] == "Running"
+
+    # Once the owner is gone, the next actor of that name takes the queue over.
+    await create(scene.kube, scenario_actor("twin", second))
+    await wait_for(scene.kube, second, "twin", "TransportError")
+    await scene.kube.request("DELETE", r.ASYNC_ACTORS.path(namespace=first, name="twin"))
+    taken = await wait_for(scene.kube, second, "twin", "Running", within=30)
+    assert condition(taken, "TransportReady")["status"] == "True"
+    assert await scene.get(r.DEPLOYMENTS, second, "twin") is not None
