@@ -156,6 +156,8 @@ class AsyncActorReconciler:
                     transport = None
                 elif not errors:
                     outcome = await self._queue(key, obj, actor, spec, transport)
+                    if outcome.reason == Reason.QUEUE_OWNED_BY_OTHER_NAMESPACE:
+                        transport = None  # the SQS queue is another namespace's: no consumers for it here
         scaling: ScalingOutcome | None = None
         workload_error: str | None = None
         if spec is not None and transport is not None and not errors:

@@ -105,3 +105,25 @@ async def test_an_sqs_actor_gets_its_queue_irsa_and_keda_and_loses_its_queue_on_
         listed = await sqs.list_queues(QueueNamePrefix="asya-ocr")
         assert "QueueUrls" not in listed
         assert await scene.get(r.SERVICE_ACCOUNTS, ns, "asya-ocr") is None
+
+
+async def test_an_sqs_actor_whose_queue_another_namespace_owns_is_refused_and_gets_no_workload(
+    sqs_endpoint: str,
+) -> None:
+    async with stage(env=transport_env(sqs_transport(sqs_endpoint))) as scene:
+        namespaces = []
+        for name in ("sqs-owner", "sqs-late"):
+            ns = await scene.namespace(name, credentials=False)
+            await create_secret(
+                scene.kube, "aws-credentials", namespace=ns, id="AKIDEXAMPLE", secret="s3cr3t"
+            )
+            namespaces.append(ns)
+        owner, late = namespaces
+        await create(scene.kube, scenario_actor("ledger", owner, transport="sqs", scaling=KEDA))
+        await wait_for(scene.kube, owner, "ledger", "Napping")
+        await create(scene.kube, scenario_actor("ledger", late, transport="sqs", scaling=KEDA))
+        refused = await wait_for(scene.kube, late, "ledger", "TransportError")
+        transport = condition(refused, "TransportReady")
+        assert (transport["status"], transport["reason"]) == ("False", "QueueOwnedByOtherNamespace")
+        assert await scene.get(r.DEPLOYMENTS, late, "ledger") is None
+        assert await scene.get(r.SCALED_OBJECTS, late, "ledger") is None
