@@ -21,8 +21,9 @@ from collections.abc import Iterable
 from controller.kube.resources import Obj
 
 
-def _transport(obj: Obj) -> object:
-    spec = obj.get("spec")
+def transport_of(obj: Obj | None) -> object:
+    """The actor's ``spec.transport``; ``None`` when it has none (or there is no actor)."""
+    spec = obj.get("spec") if obj is not None else None
     return spec.get("transport") if isinstance(spec, dict) else None
 
 
@@ -39,7 +40,7 @@ def _order(obj: Obj) -> tuple[str, str]:
 def queue_owner(actors: Iterable[Obj], *, transport: str) -> str | None:
     """The namespace of the actor that owns the queue, among ``actors`` (all of one name) on ``transport``;
     ``None`` when none of them uses that transport."""
-    candidates = [obj for obj in actors if _transport(obj) == transport]
+    candidates = [obj for obj in actors if transport_of(obj) == transport]
     if not candidates:
         return None
     return min(candidates, key=_order)["metadata"]["namespace"]  # type: ignore[no-any-return]

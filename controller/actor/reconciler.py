@@ -143,7 +143,6 @@ class AsyncActorReconciler:
             else:
                 owner = self._queue_owner(actor, transport)
                 if owner is not None:
-                    # No queue operation and no workload: its pods would take the other namespace's messages.
                     message = owned_elsewhere_message(
                         queue=ActorRef.from_spec(actor.name, actor.namespace, spec).queue_name,
                         transport=transport.name,
@@ -153,11 +152,12 @@ class AsyncActorReconciler:
                     outcome = TransportOutcome.failed(
                         reason=Reason.QUEUE_OWNED_BY_OTHER_NAMESPACE, message=message
                     )
-                    transport = None
                 elif not errors:
                     outcome = await self._queue(key, obj, actor, spec, transport)
-                    if outcome.reason == Reason.QUEUE_OWNED_BY_OTHER_NAMESPACE:
-                        transport = None  # the SQS queue is another namespace's: no consumers for it here
+        if outcome.reason == Reason.QUEUE_OWNED_BY_OTHER_NAMESPACE:
+            # Another namespace's queue (RabbitMQ: claims.py; SQS: its tag): no workload, whose pods would
+            # take that namespace's messages.
+            transport = None
         scaling: ScalingOutcome | None = None
         workload_error: str | None = None
         if spec is not None and transport is not None and not errors:

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from controller.actor import resources as r
+from controller.actor.claims import transport_of
 from controller.actor.observed import ACTOR_FIELDS, HPA_FIELDS, SCALED_OBJECT_FIELDS, WORKLOAD_FIELDS
 from controller.actor.pods import EVENT_FIELDS, POD_FIELDS, RECENT
 from controller.actor.scaling import hpa_name
@@ -73,11 +74,6 @@ def _name(obj: Obj) -> Iterable[str]:
     return (name,) if isinstance(name, str) else ()
 
 
-def _transport(obj: Obj | None) -> object:
-    spec = obj.get("spec") if obj is not None else None
-    return spec.get("transport") if isinstance(spec, dict) else None
-
-
 def _actor_keys(change: Change, cache: Cache) -> Iterable[str]:
     old, new = change.old, change.new
     if (
@@ -89,7 +85,7 @@ def _actor_keys(change: Change, cache: Cache) -> Iterable[str]:
     ):
         return ()
     keys = set(own_key(change, cache))
-    if old is None or new is None or _transport(old) != _transport(new):
+    if old is None or new is None or transport_of(old) != transport_of(new):
         # An actor of the same name elsewhere may gain or lose the queue they would share
         # (controller.actor.claims).
         name = (change.obj.get("metadata") or {}).get("name")

@@ -15,6 +15,8 @@ import json
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
+import aio_pika
+
 from controller.actor import resources as r
 from controller.api.crd import crd_manifest
 from controller.app import Controller, build
@@ -154,3 +156,15 @@ async def running_controller(
     finally:
         controller.manager.stop()
         assert await asyncio.wait_for(task, 30) == 0
+
+
+async def queue_exists(vhost: VirtualHost, queue: str) -> bool:
+    """Whether ``queue`` exists in the virtual host (a passive declare on a connection of its own)."""
+    connection = await aio_pika.connect(vhost.amqp_url, timeout=10)
+    async with connection:
+        channel = await connection.channel()
+        try:
+            await channel.declare_queue(queue, passive=True)
+        except aio_pika.exceptions.ChannelNotFoundEntity:
+            return False
+    return True

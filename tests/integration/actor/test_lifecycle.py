@@ -13,7 +13,6 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import aio_pika
 import pytest
 import pytest_asyncio
 
@@ -25,6 +24,7 @@ from tests.integration.actor.harness import (
     condition,
     create,
     events_of,
+    queue_exists,
     rabbitmq_transport,
     status_of,
     transport_env,
@@ -218,17 +218,6 @@ async def test_a_condition_keeps_its_transition_time_while_its_message_changes(s
         assert (after["status"], after["reason"]) == (before["status"], before["reason"])
         assert after["lastTransitionTime"] == before["lastTransitionTime"]
         assert (before["observedGeneration"], after["observedGeneration"]) == (1, 2)
-
-
-async def queue_exists(vhost: VirtualHost, queue: str) -> bool:
-    connection = await aio_pika.connect(vhost.amqp_url, timeout=10)
-    async with connection:
-        channel = await connection.channel()
-        try:
-            await channel.declare_queue(queue, passive=True)
-        except aio_pika.exceptions.ChannelNotFoundEntity:
-            return False
-    return True
 
 
 async def test_deleting_an_actor_shows_terminating_and_removes_all_it_owned(

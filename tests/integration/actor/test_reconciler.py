@@ -22,6 +22,7 @@ from tests.integration.actor.harness import (
     create_secret,
     events_of,
     get,
+    queue_exists,
     rabbitmq_transport,
     running_controller,
     status_of,
@@ -148,11 +149,7 @@ async def test_deletion_removes_workload_queue_and_finalizer(
         await kube.request("DELETE", r.ASYNC_ACTORS.path(namespace=NAMESPACE, name="short-lived"))
         await eventually(lambda: get(kube, r.ASYNC_ACTORS, "short-lived"), lambda obj: obj is None)
     assert await get(kube, r.DEPLOYMENTS, "short-lived") is None
-    connection = await aio_pika.connect(rabbitmq_vhost.amqp_url)
-    async with connection:
-        channel = await connection.channel()
-        with pytest.raises(aio_pika.exceptions.ChannelNotFoundEntity):
-            await channel.declare_queue("asya-short-lived", passive=True)
+    assert not await queue_exists(rabbitmq_vhost, "asya-short-lived")
 
 
 async def test_an_actor_with_an_unknown_transport_deletes_cleanly(
